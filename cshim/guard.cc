@@ -1,0 +1,214 @@
+// Guard frames: arming a guard around a call (the fast path), the landing pad
+// that resumes a guard's owner after a contained fault, and repair of a
+// thread's guard list. Ordinary context (the landing pad runs after the
+// kernel's sigreturn, with the interrupted signal mask already restored).
+//
+// The fast path is a thread-local list push, a __builtin_setjmp (three stores:
+// frame pointer, stack pointer, resume address — no system call, the signal
+// mask is not saved), the call, and a pop. The mask is restored only on the
+// fault path, by sigreturn from the ucontext the kernel saved at the fault.
+#include <cxxabi.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <exception>
+#include <typeinfo>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define CGG_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define CGG_ASAN 1
+#endif
+#endif
+
+#include "internal.h"
+
+using namespace cgoguard;
+
+extern "C" {
+
+// Reached by sigreturn from the handler, on the abandoned part of the owner's
+// stack (see context_redirect_to_landing), with the guarded code's signal
+// mask in force. Jumps into the owner's __builtin_setjmp receiver, which
+// reloads its own registers from its frame.
+__attribute__((visibility("hidden"), noinline, used)) [[noreturn]] void cgg_landing_pad(
+    cgg_guard_frame* guard) {
+#ifdef CGG_ASAN
+  // The jump skips frames whose stack redzones are still poisoned.
+  __asan_handle_no_return();
+#endif
+  __builtin_longjmp(guard->jb, 1);
+}
+
+}  // extern "C"
+
+namespace {
+
+// First guarded call on this thread: install handlers if nobody did, set up
+// the thread (alternate stack, stack bounds, record storage).
+__attribute__((noinline, cold)) int prepare_slow(ThreadState* ts) {
+  if (!initialized()) {
+    int err = cgg_init(0);
+    if (err != 0) return err;
+  }
+  return thread_prepare(ts);
+}
+
+// Guards whose records lie at or below a new guard's record belong to frames
+// that are gone (a Go panic unwound through them without returning): a live
+// enclosing guard is always higher up the stack.
+inline void drop_abandoned(ThreadState* ts, const void* new_guard) {
+  while (ts->top != nullptr && reinterpret_cast<uintptr_t>(ts->top) <= reinterpret_cast<uintptr_t>(new_guard)) {
+    ts->top = ts->top->prev;
+  }
+}
+
+void record_exception(cgg_fault* rec, const char* type, const char* what) {
+  memset(rec, 0, offsetof(cgg_fault, what));
+  rec->signo = CGG_CXX_EXCEPTION;
+  rec->id = next_fault_id();
+  ThreadState* ts = &tls_thread;
+  rec->thread_id = ts->extra != nullptr ? ts->extra->tid : 0;
+  size_t len = 0;
+  if (type != nullptr) {
+    len = strlen(type);
+    if (len > sizeof rec->what - 3) len = sizeof rec->what - 3;
+    memcpy(rec->what, type, len);
+    rec->what[len++] = ':';
+    rec->what[len++] = ' ';
+  }
+  size_t room = sizeof rec->what - 1 - len;
+  size_t wlen = strlen(what);
+  if (wlen > room) wlen = room;
+  memcpy(rec->what + len, what, wlen);
+  rec->what[len + wlen] = '\0';
+}
+
+// Name of the exception being handled, demangled ("std::runtime_error").
+void current_exception_type(char* buf, size_t size) {
+  buf[0] = '\0';
+  const std::type_info* type = abi::__cxa_current_exception_type();
+  if (type == nullptr) return;
+  int status = 0;
+  char* name = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
+  const char* text = status == 0 && name != nullptr ? name : type->name();
+  strncpy(buf, text, size - 1);
+  buf[size - 1] = '\0';
+  free(name);
+}
+
+// Calls fn(arg), turning an escaping C++ exception into CGG_CXX_EXCEPTION.
+// Out of line so the try/catch and the setjmp live in different functions.
+__attribute__((noinline)) int invoke_catching(void (*fn)(void*), void* arg, cgg_fault* rec) {
+  char type[128];
+  try {
+    fn(arg);
+    return 0;
+  } catch (abi::__forced_unwind&) {
+    throw;  // thread cancellation must keep unwinding
+  } catch (const std::exception& e) {
+    current_exception_type(type, sizeof type);
+    record_exception(rec, type, e.what());
+  } catch (...) {
+    current_exception_type(type, sizeof type);
+    record_exception(rec, type[0] ? type : nullptr, "exception not derived from std::exception");
+  }
+  return CGG_CXX_EXCEPTION;
+}
+
+}  // namespace
+
+extern "C" {
+
+int cgg_call(void (*fn)(void*), void* arg, cgg_fault* out) {
+  if (fn == nullptr) return -EINVAL;
+  ThreadState* ts = &tls_thread;
+  if (__builtin_expect(!ts->ready, 0)) {
+    int err = prepare_slow(ts);
+    if (err != 0) return -err;
+  }
+  cgg_guard_frame guard;
+  drop_abandoned(ts, &guard);
+  guard.prev = ts->top;
+  guard.out = out != nullptr ? out : &ts->extra->scratch;
+  guard.owner_fp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  guard.signo = 0;
+  if (__builtin_setjmp(guard.jb) == 0) {
+    ts->top = &guard;
+    int rc = invoke_catching(fn, arg, guard.out);
+    ts->top = guard.prev;
+    if (__builtin_expect(rc != 0, 0)) {
+      count_contained(rc);
+      ts->extra->last = guard.out;
+      dispatch_reports(guard.out);
+    }
+    return rc;
+  }
+  return cgg_guard_landed(&guard);
+}
+
+int cgg_guard_enter(cgg_guard_frame* guard, cgg_fault* out, void* owner_fp) {
+  if (guard == nullptr) return -EINVAL;
+  ThreadState* ts = &tls_thread;
+  if (__builtin_expect(!ts->ready, 0)) {
+    int err = prepare_slow(ts);
+    if (err != 0) return -err;
+  }
+  drop_abandoned(ts, guard);
+  guard->prev = ts->top;
+  guard->out = out != nullptr ? out : &ts->extra->scratch;
+  guard->owner_fp = reinterpret_cast<uintptr_t>(owner_fp);
+  guard->signo = 0;
+  // The guarded statement runs only after __builtin_setjmp has filled jb.
+  ts->top = guard;
+  return 0;
+}
+
+void cgg_guard_leave(cgg_guard_frame* guard) {
+  // Also drops any inner guard a non-local exit left behind.
+  tls_thread.top = guard->prev;
+}
+
+int cgg_guard_landed(cgg_guard_frame* guard) {
+  // The handler already unlinked the guard and filled guard->out.
+  dispatch_reports(guard->out);
+  return guard->signo;
+}
+
+const cgg_fault* cgg_last_fault(void) {
+  ThreadState* ts = &tls_thread;
+  return ts->extra != nullptr ? ts->extra->last : nullptr;
+}
+
+int cgg_guard_depth(void) {
+  int depth = 0;
+  for (const cgg_guard_frame* g = tls_thread.top; g != nullptr; g = g->prev) depth++;
+  return depth;
+}
+
+int cgg_repair_thread(void) {
+  ThreadState* ts = &tls_thread;
+  int dropped = 0;
+  cgg_guard_frame** link = &ts->top;
+  while (*link != nullptr) {
+    cgg_guard_frame* guard = *link;
+    uintptr_t entry_sp = 0;
+    bool live = guard_live_from_here(guard, &entry_sp);
+    // Not on our chain and below its outermost frame: its frame is gone. A
+    // guard above the chain's entry may belong to an outer native call that
+    // called into Go, which then called us: keep it.
+    if (!live && reinterpret_cast<uintptr_t>(guard) < entry_sp) {
+      *link = guard->prev;
+      dropped++;
+    } else {
+      link = &guard->prev;
+    }
+  }
+  return dropped;
+}
+
+}  // extern "C"

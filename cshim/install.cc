@@ -1,0 +1,148 @@
+// Installing the handler, remembering what it displaced, detecting when
+// another library installs over it, and putting it back. Ordinary context,
+// except chain_target() and signal_contained(), which the handler calls.
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "internal.h"
+
+namespace cgoguard {
+namespace {
+
+std::mutex install_mutex;
+std::atomic<bool> is_initialized{false};
+// Bit (1u << signo) set: our handler is installed for signo and the flags ask
+// us to contain it.
+std::atomic<uint32_t> contained_mask{0};
+// Bit set: our handler was installed for signo (contained or not).
+uint32_t installed_mask = 0;
+
+// The action each signal had before cgg_init installed ours. Written before
+// our handler is installed for that signal, then never again: the handler
+// may read it at any time.
+struct sigaction original_action[CGG_NSIG];
+// Actions that displaced ours, recorded by cgg_reinstall when asked to chain
+// to them. Two slots per signal, used alternately, so that a handler still
+// reading the previous one is not disturbed by the next reinstall.
+struct sigaction displacer_action[CGG_NSIG][2];
+int displacer_next[CGG_NSIG];
+std::atomic<const struct sigaction*> chain_to[CGG_NSIG];
+
+bool is_ours(const struct sigaction& action) {
+  return (action.sa_flags & SA_SIGINFO) != 0 && action.sa_sigaction == signal_handler;
+}
+
+struct sigaction our_action() {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = signal_handler;
+  // SA_ONSTACK: the handler must run on the alternate stack (stack overflow;
+  // and the Go runtime treats a handler without it as fatal). SA_RESTART:
+  // as the Go runtime's own. Full mask: nothing interrupts the handler.
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sigfillset(&action.sa_mask);
+  return action;
+}
+
+// Installs our handler for signo (install_mutex held). Returns 0 or errno.
+int install_signal(int signo) {
+  if (installed_mask & (1u << signo)) return 0;
+  struct sigaction previous;
+  if (sigaction(signo, nullptr, &previous) != 0) return errno;
+  if (is_ours(previous)) {
+    // Already ours (another copy of this state cannot exist; be safe anyway):
+    // never record ourselves as the action to chain to.
+    installed_mask |= 1u << signo;
+    return 0;
+  }
+  original_action[signo] = previous;
+  chain_to[signo].store(&original_action[signo], std::memory_order_release);
+  struct sigaction ours = our_action();
+  struct sigaction replaced;
+  if (sigaction(signo, &ours, &replaced) != 0) return errno;
+  if (replaced.sa_handler != previous.sa_handler || replaced.sa_flags != previous.sa_flags) {
+    // Someone installed a handler between our two calls: chain to that one.
+    original_action[signo] = replaced;
+  }
+  installed_mask |= 1u << signo;
+  return 0;
+}
+
+}  // namespace
+
+bool signal_contained(int signo) {
+  return signo > 0 && signo < CGG_NSIG &&
+         (contained_mask.load(std::memory_order_relaxed) & (1u << signo)) != 0;
+}
+
+bool initialized() { return is_initialized.load(std::memory_order_acquire); }
+
+const struct sigaction* chain_target(int signo, bool loop) {
+  if (signo <= 0 || signo >= CGG_NSIG) return nullptr;
+  if (loop) return &original_action[signo];
+  return chain_to[signo].load(std::memory_order_acquire);
+}
+
+}  // namespace cgoguard
+
+using namespace cgoguard;
+
+extern "C" {
+
+int cgg_init(unsigned flags) {
+  if (flags & ~(CGG_CONTAIN_ABORT | CGG_NO_TRAP)) return EINVAL;
+  std::lock_guard<std::mutex> lock(install_mutex);
+  bool first = !is_initialized.load(std::memory_order_relaxed);
+  if (first) warm_unwinder();
+  uint32_t add = (1u << SIGSEGV) | (1u << SIGBUS) | (1u << SIGFPE) | (1u << SIGILL);
+  if (first && !(flags & CGG_NO_TRAP)) add |= 1u << SIGTRAP;
+  if (flags & CGG_CONTAIN_ABORT) add |= 1u << SIGABRT;
+  for (int signo : kHandledSignals) {
+    if (!(add & (1u << signo))) continue;
+    int err = install_signal(signo);
+    if (err != 0) return err;
+  }
+  contained_mask.fetch_or(add, std::memory_order_relaxed);
+  is_initialized.store(true, std::memory_order_release);
+  return 0;
+}
+
+uint32_t cgg_check_handlers(void) {
+  std::lock_guard<std::mutex> lock(install_mutex);
+  uint32_t displaced = 0;
+  for (int signo : kHandledSignals) {
+    if (!(installed_mask & (1u << signo))) continue;
+    struct sigaction current;
+    if (sigaction(signo, nullptr, &current) != 0 || !is_ours(current)) displaced |= 1u << signo;
+  }
+  return displaced;
+}
+
+int cgg_reinstall(unsigned flags) {
+  if (flags & ~CGG_REINSTALL_CHAIN_DISPLACER) return EINVAL;
+  std::lock_guard<std::mutex> lock(install_mutex);
+  if (!is_initialized.load(std::memory_order_relaxed)) return EPERM;
+  for (int signo : kHandledSignals) {
+    if (!(installed_mask & (1u << signo))) continue;
+    struct sigaction current;
+    if (sigaction(signo, nullptr, &current) != 0) return errno;
+    if (is_ours(current)) continue;
+    if (flags & CGG_REINSTALL_CHAIN_DISPLACER) {
+      struct sigaction* slot = &displacer_action[signo][displacer_next[signo]];
+      displacer_next[signo] ^= 1;
+      *slot = current;
+      chain_to[signo].store(slot, std::memory_order_release);
+    } else {
+      chain_to[signo].store(&original_action[signo], std::memory_order_release);
+    }
+    struct sigaction ours = our_action();
+    if (sigaction(signo, &ours, nullptr) != 0) return errno;
+  }
+  return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,210 @@
+// SIGNAL CONTEXT (capture_and_locate) and ordinary context (the rest).
+//
+// Walks the faulting stack with libgcc's unwinder to do two things at once:
+// record the raw return addresses of the fault, and find out whether the
+// guard's owner frame is on the same native call chain.
+//
+// Why the second part: a guard may only be jumped to when the faulting code
+// was called, through native frames alone, by the function that armed it.
+// Two situations break that even though the faulting stack pointer lies below
+// the guard on the thread's native stack:
+//   - the guarded code called back into Go and that Go code called C that
+//     faulted: Go frames sit in between, and jumping over them kills the
+//     process ("exitsyscall: syscall frame is no longer valid");
+//   - a Go panic unwound out of such a callback, abandoning the guard: the
+//     guard is stale and its frame is gone.
+// libgcc cannot unwind through Go frames (they have no .eh_frame entries), so
+// in both cases the walk ends, or finds a different frame where the owner's
+// frame should be, before it reaches the owner. The owner is recognized by
+// its stack range (the guard record lies inside its frame) and its frame
+// pointer (recorded when the guard was armed).
+//
+// Why it is safe in a signal handler: with glibc >= 2.35 and GCC >= 12,
+// _Unwind_Backtrace finds unwind tables through _dl_find_object, which takes
+// no lock and does not allocate; the walk state lives on this stack frame.
+// A fault inside the walk (a corrupted stack) re-enters the handler, which
+// sees in_capture and jumps back here; the walk is then reported as broken.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <signal.h>
+#include <unwind.h>
+
+#include "internal.h"
+
+namespace cgoguard {
+namespace {
+
+#if defined(__x86_64__)
+constexpr int kFramePointerRegister = 6;  // DWARF number of %rbp
+#elif defined(__aarch64__)
+constexpr int kFramePointerRegister = 29;  // DWARF number of x29
+#endif
+
+// Frames between _Unwind_Backtrace and the faulting frame: this function,
+// the handler, the kernel's signal trampoline (more under sanitizers).
+constexpr int kMaxHandlerFrames = 32;
+// Upper bound on frames walked to find the owner. Deep recursion (a stack
+// overflow) needs many: an 8 MiB stack of 32-byte frames is 262,144 frames.
+constexpr long kMaxWalkFrames = 4L * 1024 * 1024;
+
+struct Walk {
+  // Inputs.
+  uintptr_t start_pc;    // first frame of interest (when not started)
+  bool record_start;     // record the start frame's pc (else it is recorded already)
+  bool walk_to_end;      // keep walking after the question is answered
+  uintptr_t guard_addr;  // address of the guard record, inside its owner's frame
+  uintptr_t owner_fp;    // frame pointer of the owner
+  cgg_fault* rec;        // where to record return addresses, or nullptr
+  // State.
+  bool started;
+  bool skip_record;      // the next frame was recorded by the caller
+  int skipped;
+  bool have_prev;
+  uintptr_t prev_fp;
+  long steps;
+  // Results.
+  int reach;             // 0 undecided, 1 owner found, 2 another frame found instead
+  bool hit_limit;
+  uintptr_t last_ip;
+  uintptr_t last_sp;
+};
+
+_Unwind_Reason_Code on_frame(struct _Unwind_Context* ctx, void* arg) {
+  Walk* w = static_cast<Walk*>(arg);
+  uintptr_t ip = _Unwind_GetIP(ctx);
+  if (!w->started) {
+    if (ip != w->start_pc) {
+      return ++w->skipped > kMaxHandlerFrames ? _URC_END_OF_STACK : _URC_NO_REASON;
+    }
+    w->started = true;
+    w->skip_record = !w->record_start;
+  }
+  // In the callback for a frame, the context's CFA is the stack pointer that
+  // frame had when it made its call (its callee's CFA). The owner's frame is
+  // the one whose stack range [sp, caller's sp) holds the guard record: the
+  // frame just before the first one whose sp lies above the record.
+  uintptr_t sp = _Unwind_GetCFA(ctx);
+  if (w->reach == 0 && w->have_prev && sp > w->guard_addr) {
+    w->reach = w->prev_fp == w->owner_fp ? 1 : 2;
+  }
+  w->prev_fp = _Unwind_GetGR(ctx, kFramePointerRegister);
+  w->have_prev = true;
+  w->last_ip = ip;
+  w->last_sp = sp;
+  if (w->rec != nullptr) {
+    if (w->skip_record) {
+      w->skip_record = false;
+    } else if (w->rec->nframes < CGG_MAX_FRAMES) {
+      w->rec->frames[w->rec->nframes++] = ip;
+    } else {
+      w->rec->truncated = 1;
+    }
+  }
+  bool recording_done = w->rec == nullptr || w->rec->nframes >= CGG_MAX_FRAMES;
+  if (w->reach != 0 && recording_done && !w->walk_to_end) return _URC_END_OF_STACK;
+  if (++w->steps > kMaxWalkFrames) {
+    w->hit_limit = true;
+    return _URC_END_OF_STACK;
+  }
+  return _URC_NO_REASON;
+}
+
+// True when `pc` lies in a loaded executable or shared object. Uses
+// _dl_find_object: lock-free and async-signal-safe (glibc >= 2.35).
+bool in_loaded_module(uintptr_t pc) {
+  struct dl_find_object found;
+  return _dl_find_object(reinterpret_cast<void*>(pc), &found) == 0;
+}
+
+GuardReach conclude(const Walk& w, bool broken) {
+  if (w.reach == 1) return GuardReach::kOnStack;
+  if (w.reach == 2) return GuardReach::kNotOnStack;
+  if (broken || w.hit_limit || !w.started) return GuardReach::kUnknown;
+  // The walk ended before passing the guard. If it ended in a loaded module
+  // (code without unwind tables, such as Go's, or the thread's first frame)
+  // the owner is not on this chain; a garbage address says nothing.
+  return in_loaded_module(w.last_ip) ? GuardReach::kNotOnStack : GuardReach::kUnknown;
+}
+
+void set_sync_signals_blocked(bool blocked) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGSEGV);
+  sigaddset(&set, SIGBUS);
+  sigaddset(&set, SIGILL);
+  sigaddset(&set, SIGFPE);
+  sigaddset(&set, SIGTRAP);
+  // sigprocmask is async-signal-safe; in a threaded process it acts on the
+  // calling thread only.
+  sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
+}
+
+_Unwind_Reason_Code count_frame(struct _Unwind_Context*, void* arg) {
+  ++*static_cast<int*>(arg);
+  return _URC_NO_REASON;
+}
+
+}  // namespace
+
+GuardReach capture_and_locate(ThreadState* ts, const cgg_guard_frame* guard, void* ucontext,
+                              cgg_fault* rec) {
+  uintptr_t pc = context_pc(ucontext);
+  uintptr_t sp = context_sp(ucontext);
+  rec->frames[0] = pc;
+  rec->nframes = 1;
+  rec->truncated = 0;
+
+  Walk w = {};
+  w.guard_addr = reinterpret_cast<uintptr_t>(guard);
+  w.owner_fp = guard->owner_fp;
+  w.rec = rec;
+  w.start_pc = pc;
+  w.record_start = false;
+  // A jump to an address outside every module (a bad function pointer) has no
+  // unwind information; continue from the caller, whose return address the
+  // call left behind.
+  bool simulated = !in_loaded_module(pc) && context_simulate_return(ucontext);
+  if (simulated) {
+    w.start_pc = context_pc(ucontext);
+    w.record_start = true;
+  }
+
+  bool broken = false;
+  ts->in_capture = 1;
+  // A fault while unwinding must reach our handler (a blocked synchronous
+  // signal would kill the process outright), so unblock those for the walk.
+  if (__builtin_setjmp(ts->extra->capture_jb) == 0) {
+    set_sync_signals_blocked(false);
+    _Unwind_Backtrace(on_frame, &w);
+  } else {
+    broken = true;  // the handler jumped back here from a fault in the walk
+  }
+  set_sync_signals_blocked(true);
+  ts->in_capture = 0;
+
+  if (simulated) context_restore_pc_sp(ucontext, pc, sp);
+  return conclude(w, broken);
+}
+
+bool guard_live_from_here(const cgg_guard_frame* guard, uintptr_t* entry_sp) {
+  Walk w = {};
+  w.guard_addr = reinterpret_cast<uintptr_t>(guard);
+  w.owner_fp = guard->owner_fp;
+  w.started = true;
+  w.walk_to_end = true;
+  _Unwind_Backtrace(on_frame, &w);
+  if (entry_sp != nullptr) *entry_sp = w.last_sp;
+  return w.reach == 1;
+}
+
+void warm_unwinder() {
+  // The first unwind initializes libgcc's object lists and the loader's
+  // lookup data; make that happen here rather than in the first handler run.
+  int frames = 0;
+  _Unwind_Backtrace(count_frame, &frames);
+  in_loaded_module(reinterpret_cast<uintptr_t>(&warm_unwinder));
+}
+
+}  // namespace cgoguard

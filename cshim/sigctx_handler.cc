@@ -1,0 +1,118 @@
+// SIGNAL CONTEXT. The signal handler: decides whether a signal is a fault of
+// guarded native code (then it records the fault and resumes the guard's
+// owner through the landing pad) or not (then it goes to the previous
+// action, unchanged).
+//
+// Every step below is async-signal-safe: thread state is read from
+// initial-exec TLS (a thread-pointer-relative load); the fault record is
+// written into memory that was reserved before the guarded call; counters are
+// lock-free atomics; the unwinder is libgcc's lock-free path (see
+// sigctx_capture.cc); the only system calls are sigprocmask, getpid, gettid,
+// tgkill, sigaction and write. Nothing allocates, locks or uses stdio.
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+namespace cgoguard {
+namespace {
+
+// How far below the recorded lowest address of the thread's stack a faulting
+// stack pointer may lie and still count as "on the native stack": a stack
+// overflow faults in the guard area just below it.
+constexpr uintptr_t kStackOverflowSlack = 1024 * 1024;
+
+// Kernel-generated faults carry si_code > 0; kill(), raise(), tgkill() and
+// sigqueue() give si_code <= 0. SIGABRT from abort() is a tgkill() by this
+// very process, which we accept only for SIGABRT (and only when asked to
+// contain it: signal_contained() checks that).
+bool raised_by_fault(int signo, const siginfo_t* info) {
+  if (info->si_code > 0) return signo != SIGABRT;
+  return signo == SIGABRT && info->si_code == SI_TKILL && info->si_pid == getpid();
+}
+
+// Returns the innermost live guard of this thread that may own a fault at
+// `sp`, or nullptr. Guards whose records lie at or below the faulting stack
+// pointer belong to frames that no longer exist (a Go panic unwound them);
+// they are dropped here, a plain pointer store on this thread's own state.
+cgg_guard_frame* candidate_guard(ThreadState* ts, uintptr_t sp) {
+  cgg_guard_frame* guard = ts->top;
+  while (guard != nullptr && reinterpret_cast<uintptr_t>(guard) <= sp) guard = guard->prev;
+  ts->top = guard;
+  if (guard == nullptr || ts->extra == nullptr) return nullptr;
+  // Guarded native code runs on the thread's own stack; Go code reached
+  // through a callback runs on a goroutine stack, which lies elsewhere.
+  if (ts->stack_lo != 0 && sp + kStackOverflowSlack < ts->stack_lo) return nullptr;
+  return guard;
+}
+
+// Tries to claim the fault. On success the context is redirected to the
+// landing pad and true is returned. Kept out of line so that its local fault
+// record (about 1 KiB) is off the stack again when we chain: the Go runtime's
+// handler runs after us on the same 32 KiB signal stack.
+__attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* info,
+                                         void* ucontext) {
+  if (!signal_contained(signo) || !raised_by_fault(signo, info)) return false;
+  uintptr_t sp = context_sp(ucontext);
+  cgg_guard_frame* guard = candidate_guard(ts, sp);
+  if (guard == nullptr) return false;
+
+  // Capture into a local record first: if the fault turns out not to be
+  // ours, the caller's record is left untouched.
+  cgg_fault local;
+  GuardReach reach = capture_and_locate(ts, guard, ucontext, &local);
+  // kUnknown means the walk broke on a smashed stack; the stack-range check
+  // above already placed the fault on this thread's native stack below the
+  // guard, which is the best evidence left.
+  if (reach == GuardReach::kNotOnStack) return false;
+
+  cgg_fault* rec = guard->out;
+  rec->signo = signo;
+  rec->code = info->si_code;
+  // si_addr is only meaningful for hardware faults (for SIGABRT the same
+  // union holds the sender's pid).
+  rec->addr = signo == SIGABRT ? 0 : reinterpret_cast<uintptr_t>(info->si_addr);
+  rec->pc = context_pc(ucontext);
+  rec->sp = sp;
+  rec->nframes = local.nframes;
+  rec->truncated = local.truncated;
+  memcpy(rec->frames, local.frames, sizeof(uintptr_t) * static_cast<size_t>(local.nframes));
+  rec->id = next_fault_id();
+  rec->thread_id = ts->extra->tid;
+  describe_fault(signo, info->si_code, rec->what, sizeof rec->what);
+
+  guard->signo = signo;
+  ts->top = guard->prev;  // the guard is spent
+  ts->extra->last = rec;
+  count_contained(signo);
+  context_redirect_to_landing(ucontext, guard);
+  return true;
+}
+
+}  // namespace
+
+void signal_handler(int signo, siginfo_t* info, void* ucontext) {
+  ThreadState* ts = &tls_thread;
+  if (ts->in_capture) {
+    // The unwinder faulted on a corrupted stack: abandon the walk. Both this
+    // frame and the walk's are on the same signal stack; the jump only moves
+    // up it.
+    __builtin_longjmp(ts->extra->capture_jb, 1);
+  }
+  if (ts->in_handler) {
+    die_with_message(signo, "cgoguard: fatal: fault inside the signal handler\n");
+  }
+  int saved_errno = errno;  // errno is thread-local; the interrupted code owns it
+  ts->in_handler = 1;
+  bool claimed = try_claim(ts, signo, info, ucontext);
+  ts->in_handler = 0;
+  errno = saved_errno;
+  // Returning goes through sigreturn: the kernel restores the interrupted
+  // signal mask and resumes at the landing pad (claimed) or at the faulting
+  // instruction, after the previous action had its say (declined).
+  if (!claimed) chain_to_previous(signo, info, ucontext);
+}
+
+}  // namespace cgoguard

@@ -1,0 +1,254 @@
+// Symbolization of raw addresses with Boost.Stacktrace. Ordinary context
+// only: loading debug information allocates (tens of MiB the first time).
+//
+// Two things shape this file:
+//   - Results are cached per address, so a fault site seen before costs a
+//     hash lookup.
+//   - Boost.Stacktrace 1.74's libbacktrace back end keeps one libbacktrace
+//     state per thread (a thread_local) and never frees it: symbolizing from
+//     many threads would load the debug information once per thread. All
+//     Boost calls therefore run on one dedicated thread, started on first use.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#define BOOST_STACKTRACE_LINK
+#define BOOST_STACKTRACE_USE_BACKTRACE
+#include <cxxabi.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <boost/stacktrace/frame.hpp>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "internal.h"
+
+// libgcc's lookup of the unwind-table entry covering an address; exported by
+// libgcc_s but declared only in GCC's internal headers. bases.func is the
+// start of the function.
+struct dwarf_eh_bases {
+  void* tbase;
+  void* dbase;
+  void* func;
+};
+extern "C" const void* _Unwind_Find_FDE(void* pc, struct dwarf_eh_bases* bases);
+
+namespace cgoguard {
+namespace {
+
+struct Symbol {
+  bool in_module = false;
+  uintptr_t module_offset = 0;
+  uintptr_t function_offset = 0;
+  int line = 0;
+  std::string function;
+  std::string file;
+  std::string module;
+};
+
+// Bound on cached addresses; code addresses are few, but a process that keeps
+// loading and unloading modules must not grow without limit.
+constexpr size_t kMaxCached = 1 << 16;
+
+std::mutex cache_mutex;
+std::unordered_map<uint64_t, Symbol> cache;
+
+uint64_t cache_key(uintptr_t pc, bool is_return_address) {
+  return (static_cast<uint64_t>(pc) << 1) | (is_return_address ? 1 : 0);
+}
+
+// ---- The Boost worker thread ----
+
+struct Job {
+  std::vector<uintptr_t> addrs;  // addresses to look up (already adjusted)
+  std::vector<Symbol>* results;  // same length; function/file/line filled in
+  bool done = false;
+};
+
+class BoostWorker {
+ public:
+  void run(Job* job) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    start_if_needed();
+    queue_.push_back(job);
+    wake_.notify_one();
+    finished_.wait(lock, [job] { return job->done; });
+  }
+
+ private:
+  void start_if_needed() {
+    pid_t pid = getpid();
+    if (started_pid_ == pid) return;  // after fork() the child has no worker
+    started_pid_ = pid;
+    std::thread([this] { loop(); }).detach();
+  }
+
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return !queue_.empty(); });
+      Job* job = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      for (size_t i = 0; i < job->addrs.size(); i++) {
+        boost::stacktrace::frame frame(reinterpret_cast<const void*>(job->addrs[i]));
+        Symbol& s = (*job->results)[i];
+        s.function = frame.name();
+        s.file = frame.source_file();
+        s.line = static_cast<int>(frame.source_line());
+      }
+      lock.lock();
+      job->done = true;
+      finished_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable finished_;
+  std::deque<Job*> queue_;
+  pid_t started_pid_ = 0;
+};
+
+BoostWorker& worker() {
+  static BoostWorker* w = new BoostWorker();  // never destroyed: its thread outlives exit
+  return *w;
+}
+
+std::string demangle(const char* name) {
+  int status = 0;
+  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string result = status == 0 && out != nullptr ? out : name;
+  free(out);
+  return result;
+}
+
+// Fills the module and function-start facts that need no debug information.
+void locate(uintptr_t pc, uintptr_t lookup, Symbol* s) {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(lookup), &info) == 0 || info.dli_fbase == nullptr) return;
+  s->in_module = true;
+  s->module = info.dli_fname != nullptr ? info.dli_fname : "";
+  s->module_offset = pc - reinterpret_cast<uintptr_t>(info.dli_fbase);
+  dwarf_eh_bases bases = {};
+  if (_Unwind_Find_FDE(reinterpret_cast<void*>(lookup), &bases) != nullptr && bases.func != nullptr) {
+    s->function_offset = pc - reinterpret_cast<uintptr_t>(bases.func);
+  } else if (info.dli_saddr != nullptr) {
+    s->function_offset = pc - reinterpret_cast<uintptr_t>(info.dli_saddr);
+  }
+  if (info.dli_sname != nullptr) s->function = demangle(info.dli_sname);
+}
+
+void copy_field(char* dst, size_t size, const std::string& src) {
+  size_t n = src.size() < size - 1 ? src.size() : size - 1;
+  memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+void to_public(uintptr_t pc, const Symbol& s, cgg_symbol* out) {
+  memset(out, 0, sizeof *out);
+  out->pc = pc;
+  out->module_offset = s.module_offset;
+  out->function_offset = s.function_offset;
+  out->line = s.line;
+  copy_field(out->function, sizeof out->function, s.function);
+  copy_field(out->file, sizeof out->file, s.file);
+  copy_field(out->module, sizeof out->module, s.module);
+}
+
+// Symbolizes n addresses; misses go to the Boost worker in one batch.
+void symbolize_many(const uintptr_t* pcs, const bool* is_ra, int n, cgg_symbol* out, int* found) {
+  std::vector<Symbol> fresh(static_cast<size_t>(n));
+  std::vector<int> missing;
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    for (int i = 0; i < n; i++) {
+      auto it = cache.find(cache_key(pcs[i], is_ra[i]));
+      if (it == cache.end()) {
+        missing.push_back(i);
+      } else {
+        to_public(pcs[i], it->second, &out[i]);
+        found[i] = it->second.in_module;
+      }
+    }
+  }
+  if (missing.empty()) return;
+
+  Job job;
+  std::vector<Symbol> looked_up;
+  std::vector<int> in_module;
+  for (int i : missing) {
+    // A return address points after the call; the call's own line is at -1.
+    uintptr_t lookup = is_ra[i] ? pcs[i] - 1 : pcs[i];
+    locate(pcs[i], lookup, &fresh[static_cast<size_t>(i)]);
+    if (fresh[static_cast<size_t>(i)].in_module) {
+      job.addrs.push_back(lookup);
+      in_module.push_back(i);
+    }
+  }
+  looked_up.resize(job.addrs.size());
+  job.results = &looked_up;
+  if (!job.addrs.empty()) worker().run(&job);
+  for (size_t k = 0; k < in_module.size(); k++) {
+    Symbol& s = fresh[static_cast<size_t>(in_module[k])];
+    const Symbol& b = looked_up[k];
+    if (!b.function.empty()) s.function = b.function;  // debug info beats the dynamic symbol
+    s.file = b.file;
+    s.line = b.line;
+  }
+
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  if (cache.size() + missing.size() > kMaxCached) cache.clear();
+  for (int i : missing) {
+    const Symbol& s = fresh[static_cast<size_t>(i)];
+    cache.emplace(cache_key(pcs[i], is_ra[i]), s);
+    to_public(pcs[i], s, &out[i]);
+    found[i] = s.in_module;
+  }
+}
+
+}  // namespace
+}  // namespace cgoguard
+
+using namespace cgoguard;
+
+extern "C" {
+
+int cgg_symbolize(uintptr_t pc, int is_return_address, cgg_symbol* out) {
+  if (out == nullptr) return EINVAL;
+  bool ra = is_return_address != 0;
+  int found = 0;
+  symbolize_many(&pc, &ra, 1, out, &found);
+  return found ? 0 : ENOENT;
+}
+
+int cgg_symbolize_fault(const cgg_fault* fault, cgg_symbol* out, int max) {
+  if (fault == nullptr || out == nullptr || max < 0) return -EINVAL;
+  int n = fault->nframes < max ? fault->nframes : max;
+  if (n <= 0) return 0;
+  bool is_ra[CGG_MAX_FRAMES];
+  int found[CGG_MAX_FRAMES];
+  if (n > CGG_MAX_FRAMES) n = CGG_MAX_FRAMES;
+  for (int i = 0; i < n; i++) is_ra[i] = i > 0;  // frames[0] is the exact faulting pc
+  symbolize_many(fault->frames, is_ra, n, out, found);
+  return n;
+}
+
+void cgg_symbol_cache_clear(void) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  cache.clear();
+}
+
+size_t cgg_symbol_cache_size(void) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  return cache.size();
+}
+
+}  // extern "C"

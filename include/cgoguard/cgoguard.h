@@ -1,0 +1,246 @@
+/*
+ * cgoguard.h — the public C ABI of libcgoguard.
+ *
+ * cgoguard turns a hardware fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP
+ * and, on request, SIGABRT) or an escaping C++ exception inside a guarded
+ * native call into an ordinary return value, with the faulting native stack
+ * attached. Faults outside a guard go to whatever handler was installed before
+ * cgoguard (for a Go program: the Go runtime's), exactly as the kernel
+ * delivered them.
+ *
+ *   cgg_fault f;
+ *   int rc = cgg_call(parse_packet, &pkt, &f);
+ *   if (rc != 0) fprintf(stderr, "parse_packet: %s at %#lx\n", f.what, f.addr);
+ *
+ * This header compiles as C (C99 or later) and as C++. Every function is safe
+ * to call from any thread. None of them may be called from a signal handler
+ * unless its comment says so.
+ */
+#ifndef CGOGUARD_CGOGUARD_H_
+#define CGOGUARD_CGOGUARD_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define CGG_API __attribute__((visibility("default")))
+#else
+#define CGG_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CGG_VERSION_MAJOR 0
+#define CGG_VERSION_MINOR 1
+#define CGG_VERSION_PATCH 0
+
+/* Number of raw return addresses a fault record holds. */
+#define CGG_MAX_FRAMES 64
+/* Size of cgg_fault.what, including the terminating NUL. */
+#define CGG_WHAT_SIZE 256
+/* Signal numbers below this have per-signal counters in cgg_stats. */
+#define CGG_NSIG 32
+
+/* cgg_call / CGG_GUARD result for a C++ exception that escaped the guarded
+ * function. Other negative results are -errno for a call that did not run
+ * (-EINVAL for a NULL function). */
+#define CGG_CXX_EXCEPTION (-1000)
+
+/* cgg_init flags. */
+/* Also contain SIGABRT raised by abort() (and so a failed assert()) inside a
+ * guarded call. See the README: the aborting code's invariants are broken. */
+#define CGG_CONTAIN_ABORT 0x1u
+/* Do not contain SIGTRAP (int3 / brk). Faults of that kind are chained. */
+#define CGG_NO_TRAP 0x2u
+
+/* cgg_reinstall flags. */
+/* Chain declined faults to the handler that displaced ours instead of the
+ * handler that was installed when cgg_init first ran. */
+#define CGG_REINSTALL_CHAIN_DISPLACER 0x1u
+
+/* What a contained fault looked like. Filled in by the signal handler (raw
+ * values only) and completed after the jump back (nothing is symbolized). */
+typedef struct cgg_fault {
+  int signo;     /* signal number, or CGG_CXX_EXCEPTION */
+  int code;      /* si_code; 0 for an exception */
+  uintptr_t addr; /* si_addr: the faulting data address (SEGV/BUS) or instruction (FPE/ILL) */
+  uintptr_t pc;   /* instruction pointer at the fault */
+  uintptr_t sp;   /* stack pointer at the fault */
+  int nframes;    /* valid entries in frames[] */
+  int truncated;  /* 1 when the stack had more frames than CGG_MAX_FRAMES */
+  /* frames[0] is the faulting pc; the rest are return addresses, innermost
+   * first, as captured inside the signal handler. */
+  uintptr_t frames[CGG_MAX_FRAMES];
+  uint64_t id;        /* process-unique, increasing fault number (1, 2, ...) */
+  uint64_t thread_id; /* kernel thread id (gettid) of the faulting thread */
+  /* Fault kind ("SIGSEGV: address not mapped to object") or the C++
+   * exception's what() text. Always NUL-terminated. */
+  char what[CGG_WHAT_SIZE];
+} cgg_fault;
+
+/* Installs cgoguard's handlers (once; later calls only add signals that new
+ * flags ask for). Must run after the Go runtime installed its own handlers —
+ * the Go package calls it from its own set-up. Thread-safe and idempotent: a
+ * second call never records cgoguard's own handler as the one to chain to.
+ * Returns 0, or an errno value (EINVAL for unknown flags). */
+CGG_API int cgg_init(unsigned flags);
+
+/* Runs fn(arg) under a guard on the calling thread. Returns 0 when fn
+ * returned, the signal number of a contained fault, CGG_CXX_EXCEPTION for an
+ * escaping C++ exception, or -EINVAL when fn is NULL. On a fault, *out (if
+ * not NULL) holds the record; cgg_last_fault() returns it in any case.
+ * Initializes with cgg_init(0) on first use. Guards nest: the innermost one
+ * catches. */
+CGG_API int cgg_call(void (*fn)(void*), void* arg, cgg_fault* out);
+
+/* The calling thread's most recent contained fault, or NULL if it had none.
+ * The record stays valid until the thread's next contained fault or exit. */
+CGG_API const cgg_fault* cgg_last_fault(void);
+
+/* Whether a fault left the process in a known-unsafe state: 1 once any signal
+ * was contained (the jump skipped the native code's clean-up), else 0. A
+ * contained C++ exception does not taint: unwinding ran its destructors.
+ * Safe in a signal handler. */
+CGG_API int cgg_tainted(void);
+
+/* ---- Guarding an expression in place (GCC and Clang) ------------------ */
+
+/* Storage for one guard, placed in the guarding function's frame by
+ * CGG_GUARD. All fields are private to cgoguard. */
+typedef struct cgg_guard_frame {
+  void* jb[5];                         /* __builtin_setjmp buffer */
+  struct cgg_guard_frame* prev;        /* next outer guard on this thread */
+  cgg_fault* out;                      /* where the handler writes the fault */
+  uintptr_t owner_fp;                  /* frame pointer of the guarding function */
+  int signo;                           /* set by the handler on a fault */
+  int reserved;
+} cgg_guard_frame;
+
+/* The three steps CGG_GUARD expands to; call them only through the macro. */
+CGG_API int cgg_guard_enter(cgg_guard_frame* frame, cgg_fault* out, void* owner_fp);
+CGG_API void cgg_guard_leave(cgg_guard_frame* frame);
+CGG_API int cgg_guard_landed(cgg_guard_frame* frame);
+
+#if defined(__GNUC__)
+/* CGG_GUARD(out, stmt) runs the statement `stmt` under a guard, in place, with
+ * no trampoline function. Evaluates to 0 when stmt completed, else the signal
+ * number (the record is in *out when out is not NULL, and in
+ * cgg_last_fault()). For cgo preambles and plain C:
+ *
+ *   static int guarded_parse(const char* s, int* result, cgg_fault* f) {
+ *     return CGG_GUARD(f, *result = parse(s));
+ *   }
+ *
+ * Rules, as for setjmp: `stmt` must not leave by return, goto or break, and a
+ * local variable that stmt modifies and the caller reads after a fault must
+ * be volatile. C++ exceptions are not caught here; use cgg_call. */
+#define CGG_GUARD(out, stmt)                                                    \
+  __extension__({                                                               \
+    cgg_guard_frame cgg_frame_;                                                 \
+    int cgg_rc_ = cgg_guard_enter(&cgg_frame_, (out), __builtin_frame_address(0)); \
+    if (cgg_rc_ == 0) {                                                         \
+      if (__builtin_setjmp(cgg_frame_.jb) == 0) {                               \
+        stmt;                                                                   \
+        cgg_guard_leave(&cgg_frame_);                                           \
+      } else {                                                                  \
+        cgg_rc_ = cgg_guard_landed(&cgg_frame_);                                \
+      }                                                                         \
+    }                                                                           \
+    cgg_rc_;                                                                    \
+  })
+#endif
+
+/* ---- Symbolization (ordinary context only; cached) -------------------- */
+
+typedef struct cgg_symbol {
+  uintptr_t pc;              /* the address that was symbolized */
+  uintptr_t module_offset;   /* pc - load address of the module */
+  uintptr_t function_offset; /* pc - start of the function, 0 if unknown */
+  int line;                  /* source line, 0 if unknown */
+  char function[512];        /* demangled function name, "" if unknown */
+  char file[512];            /* source file, "" if unknown */
+  char module[512];          /* path of the executable or shared object */
+} cgg_symbol;
+
+/* Symbolizes one address. For a return address (is_return_address != 0) the
+ * source line is that of the call instruction. Results are cached per
+ * address. Returns 0, EINVAL for a NULL out, or ENOENT when the address lies
+ * in no loaded module (out->pc is still set). */
+CGG_API int cgg_symbolize(uintptr_t pc, int is_return_address, cgg_symbol* out);
+
+/* Symbolizes fault->frames[0..min(nframes, max)) into out[]; frames[0] is an
+ * exact pc, the rest return addresses. Returns the number written, or -EINVAL. */
+CGG_API int cgg_symbolize_fault(const cgg_fault* fault, cgg_symbol* out, int max);
+
+/* Empties the symbol cache (to measure or to release memory). */
+CGG_API void cgg_symbol_cache_clear(void);
+/* Number of cached addresses. */
+CGG_API size_t cgg_symbol_cache_size(void);
+
+/* ---- Reports ------------------------------------------------------------ */
+
+/* A report callback. Runs after the jump back, on the faulting thread, in
+ * ordinary context (it may allocate, lock, symbolize, call into Go), before
+ * cgg_call returns. It must not unwind (throw or longjmp) out. */
+typedef void (*cgg_report_fn)(const cgg_fault* fault, void* user);
+
+/* Registers a report callback. Returns an id > 0, -EINVAL for a NULL fn, or
+ * -ENOSPC when CGG_MAX_REPORTERS are registered. */
+#define CGG_MAX_REPORTERS 16
+CGG_API int cgg_report_add(cgg_report_fn fn, void* user);
+/* Unregisters; returns 0 or -ENOENT. A call already running on another
+ * thread may still complete after this returns. */
+CGG_API int cgg_report_remove(int id);
+
+/* ---- Stats and handler health ----------------------------------------- */
+
+typedef struct cgg_stats {
+  uint64_t contained[CGG_NSIG]; /* contained faults by signal number */
+  uint64_t contained_total;     /* all contained faults, exceptions included */
+  uint64_t cxx_exceptions;      /* contained C++ exceptions */
+  uint64_t chained[CGG_NSIG];   /* signals passed to the previous handler */
+  uint64_t chained_total;
+  int tainted;                  /* as cgg_tainted() */
+  uint32_t displaced;           /* as cgg_check_handlers() */
+} cgg_stats;
+
+/* Fills *out (no-op for NULL). Counters are monotonic. */
+CGG_API void cgg_get_stats(cgg_stats* out);
+
+/* Returns a mask with bit (1u << signo) set for every signal whose handler
+ * is no longer cgoguard's (another library installed over it); 0 when all
+ * are intact or cgg_init never ran. */
+CGG_API uint32_t cgg_check_handlers(void);
+
+/* Puts cgoguard's handler back on top of every displaced signal. By default
+ * declined faults keep going to the handler that was there at cgg_init (the
+ * Go runtime's); CGG_REINSTALL_CHAIN_DISPLACER sends them to the displacing
+ * handler instead. Returns 0, EINVAL, or EPERM when cgg_init never ran. */
+CGG_API int cgg_reinstall(unsigned flags);
+
+/* ---- Thread guard state ------------------------------------------------- */
+
+/* Number of guards armed on the calling thread. */
+CGG_API int cgg_guard_depth(void);
+
+/* Drops the calling thread's abandoned guards: those whose frame is not on
+ * the caller's native call chain (found by unwinding from here) and lies
+ * below the outermost frame of that chain. A Go panic that unwinds out of a
+ * callback through guarded C frames abandons them; the Go package calls this
+ * in a fresh cgo call after such a panic. Live guards of the chain, and guards
+ * of outer native calls above a callback into Go, are kept. Returns the number
+ * dropped. cgg_call also drops guards lying below its own frame on entry, and
+ * the handler never jumps to a guard whose frame is not on the faulting
+ * stack. */
+CGG_API int cgg_repair_thread(void);
+
+/* "major.minor.patch". */
+CGG_API const char* cgg_version(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CGOGUARD_CGOGUARD_H_ */
