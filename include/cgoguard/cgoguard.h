@@ -236,6 +236,18 @@ CGG_API int cgg_guard_depth(void);
  * stack. */
 CGG_API int cgg_repair_thread(void);
 
+/* ---- Go runtime hooks ---------------------------------------------------- */
+
+/* The traceback and symbolizer functions for Go's runtime.SetCgoTraceback
+ * (argument layouts as documented there, version 0); the Go package
+ * registers them on request. cgg_cgo_traceback is async-signal-safe: from a
+ * signal it reports the interrupted pc and the frame-pointer chain behind it
+ * (native code built without frame pointers yields the pc alone); otherwise
+ * it unwinds the calling native stack. cgg_cgo_symbolizer allocates (it uses
+ * cgg_symbolize). */
+CGG_API void cgg_cgo_traceback(void* arg);
+CGG_API void cgg_cgo_symbolizer(void* arg);
+
 /* "major.minor.patch". */
 CGG_API const char* cgg_version(void);
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system packages cgoguard needs (Debian/Ubuntu), skipping those
+# already present. Idempotent and quick when nothing is missing.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config make
+  libgtest-dev libbenchmark-dev
+  libboost-stacktrace-dev libsigsegv-dev
+  clang-format
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ! command -v go >/dev/null 2>&1; then
+  # Debian's Go is older than go.mod asks for; the go command then fetches the
+  # right toolchain from the module proxy by itself (GOTOOLCHAIN=auto).
+  missing+=(golang-go)
+fi
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

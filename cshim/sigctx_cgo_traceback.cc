@@ -1,0 +1,141 @@
+// SIGNAL CONTEXT (cgg_cgo_traceback) and ordinary context
+// (cgg_cgo_symbolizer): the functions Go's runtime.SetCgoTraceback calls to
+// put native frames into Go tracebacks and CPU profiles.
+//
+// The traceback function runs inside the Go runtime's SIGPROF handler while a
+// thread executes C code. libgcc cannot unwind from there to the interrupted
+// code: the Go signal trampoline in between has no unwind tables. So from a
+// signal context we report the interrupted pc (which is what a profile
+// attributes the sample to) and follow the frame-pointer chain while it stays
+// on this thread's stack and yields code addresses. Every read is bounded by
+// the stack range recorded for the thread, and _dl_find_object is lock-free:
+// nothing here allocates, locks or faults.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <ucontext.h>
+#include <unwind.h>
+
+#include "internal.h"
+
+namespace cgoguard {
+namespace {
+
+struct CgoTracebackArg {
+  uintptr_t context;
+  uintptr_t sig_context;
+  uintptr_t* buf;
+  uintptr_t max;
+};
+
+struct CgoSymbolizerArg {
+  uintptr_t pc;
+  const char* file;
+  uintptr_t lineno;
+  const char* func;
+  uintptr_t entry;
+  uintptr_t more;
+  uintptr_t data;
+};
+
+bool is_code(uintptr_t pc) {
+  struct dl_find_object found;
+  return pc != 0 && _dl_find_object(reinterpret_cast<void*>(pc), &found) == 0;
+}
+
+uintptr_t context_frame_pointer(const void* ucp) {
+#if defined(__x86_64__)
+  return static_cast<uintptr_t>(static_cast<const ucontext_t*>(ucp)->uc_mcontext.gregs[REG_RBP]);
+#elif defined(__aarch64__)
+  return static_cast<uintptr_t>(static_cast<const ucontext_t*>(ucp)->uc_mcontext.regs[29]);
+#endif
+}
+
+struct Collect {
+  uintptr_t* buf;
+  uintptr_t max;
+  uintptr_t n;
+  int skip;
+};
+
+_Unwind_Reason_Code collect_frame(struct _Unwind_Context* ctx, void* arg) {
+  auto* c = static_cast<Collect*>(arg);
+  if (c->skip > 0) {
+    c->skip--;
+    return _URC_NO_REASON;
+  }
+  if (c->n >= c->max) return _URC_END_OF_STACK;
+  uintptr_t ip = _Unwind_GetIP(ctx);
+  if (ip == 0) return _URC_END_OF_STACK;
+  // Go wants the pc of the call instruction, not the return address.
+  c->buf[c->n++] = ip - 1;
+  return _URC_NO_REASON;
+}
+
+}  // namespace
+}  // namespace cgoguard
+
+using namespace cgoguard;
+
+extern "C" {
+
+void cgg_cgo_traceback(void* p) {
+  auto* arg = static_cast<CgoTracebackArg*>(p);
+  uintptr_t n = 0;
+  if (arg->max == 0) return;
+  if (arg->sig_context != 0) {
+    const void* uc = reinterpret_cast<const void*>(arg->sig_context);
+    arg->buf[n++] = context_pc(uc);
+    const ThreadState* ts = &tls_thread;
+    uintptr_t sp = context_sp(uc);
+    uintptr_t fp = context_frame_pointer(uc);
+    // Follow {saved fp, return address} records while they lie on this
+    // thread's stack, above the interrupted stack pointer, and point at code.
+    while (ts->stack_hi != 0 && n < arg->max && fp >= sp && fp + 2 * sizeof(uintptr_t) <= ts->stack_hi &&
+           fp % sizeof(uintptr_t) == 0) {
+      const uintptr_t* record = reinterpret_cast<const uintptr_t*>(fp);
+      uintptr_t ra = record[1];
+      if (!is_code(ra)) break;
+      arg->buf[n++] = ra - 1;
+      if (record[0] <= fp) break;  // frame pointers only grow towards the stack base
+      fp = record[0];
+    }
+  } else if (arg->context == 0) {
+    // Called from C code (a callback into Go asked for a traceback): unwind
+    // the native frames above us, skipping this function.
+    Collect c = {arg->buf, arg->max, 0, 1};
+    _Unwind_Backtrace(collect_frame, &c);
+    n = c.n;
+  }
+  if (n < arg->max) arg->buf[n] = 0;
+}
+
+void cgg_cgo_symbolizer(void* p) {
+  auto* arg = static_cast<CgoSymbolizerArg*>(p);
+  // The previous call's strings live in the buffer remembered in `data`.
+  free(reinterpret_cast<void*>(arg->data));
+  arg->data = 0;
+  arg->file = nullptr;
+  arg->func = nullptr;
+  arg->lineno = 0;
+  arg->entry = 0;
+  arg->more = 0;
+  if (arg->pc == 0) return;  // end of a traceback
+  auto* sym = static_cast<cgg_symbol*>(malloc(sizeof(cgg_symbol)));
+  if (sym == nullptr) return;
+  arg->data = reinterpret_cast<uintptr_t>(sym);
+  // The pcs from cgg_cgo_traceback are already call sites: no adjustment.
+  if (cgg_symbolize(arg->pc, 0, sym) != 0) return;
+  if (sym->function[0] != '\0') {
+    arg->func = sym->function;
+    arg->entry = sym->function_offset != 0 ? arg->pc - sym->function_offset : 0;
+  }
+  if (sym->file[0] != '\0') {
+    arg->file = sym->file;
+    arg->lineno = static_cast<uintptr_t>(sym->line);
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,3 @@
+module github.com/cgoguard/cgoguard
+
+go 1.24

@@ -1,0 +1,172 @@
+package cgoguard
+
+/*
+#include <errno.h>
+#include <stdint.h>
+#include <cgoguard/cgoguard.h>
+
+// Implemented in Go (report.go); called through the trampoline below.
+extern void cgoguardGoReport(cgg_fault* fault, int awaited);
+
+// The record Call's faults are written to: C memory, one per thread, touched
+// only on the fault path. A fault written anywhere else comes from a guard
+// that user C code armed itself (CGG_GUARD), which no Call is waiting for.
+static __thread cgg_fault cgoguard_call_record;
+
+// The report callback registered with the C shim. It runs after the jump
+// back, in ordinary context, on the faulting thread: calling into Go from
+// here is legal (unlike from the signal handler).
+static void cgoguard_report_trampoline(const cgg_fault* fault, void* user) {
+	(void)user;
+	cgoguardGoReport((cgg_fault*)fault, fault == &cgoguard_call_record);
+}
+
+static int cgoguard_register_reporter(void) {
+	return cgg_report_add(cgoguard_report_trampoline, NULL);
+}
+
+// One cgo crossing per Call: 0 when fn returned, the fault id (> 0) of a
+// contained fault, or -errno when the call could not be made.
+static int64_t cgoguard_call(void* fn, void* arg) {
+	int rc = cgg_call((void (*)(void*))fn, arg, &cgoguard_call_record);
+	if (rc == 0) return 0;
+	if (rc > 0 || rc == CGG_CXX_EXCEPTION) return (int64_t)cgoguard_call_record.id;
+	return rc;
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+)
+
+// ErrNilFunction is returned by Call for a nil function pointer.
+var ErrNilFunction = errors.New("cgoguard: nil function pointer")
+
+type config struct {
+	flags        C.uint
+	symbolize    bool
+	cgoTraceback bool
+}
+
+// Option configures Init.
+type Option func(*config)
+
+// ContainAbort also contains SIGABRT raised by abort() (and so a failed
+// assert()) inside a guarded call. The aborting code's invariants are broken
+// by definition: treat the process as tainted (see Stats) and plan a restart.
+func ContainAbort() Option { return func(c *config) { c.flags |= C.CGG_CONTAIN_ABORT } }
+
+// Symbolize controls whether a fault's native frames are symbolized before it
+// is returned and reported (the default). With false, Frames carry only PCs
+// and Fingerprint is empty until (*NativeFault).Symbolize is called: the
+// cheapest fault path.
+func Symbolize(on bool) Option { return func(c *config) { c.symbolize = on } }
+
+// WithCgoTraceback registers cgoguard's native unwinder and symbolizer with
+// runtime.SetCgoTraceback, so native frames appear in Go tracebacks and CPU
+// profiles. The Go runtime accepts one registration per process: do not use
+// this together with another cgo symbolizer (such as
+// github.com/ianlancetaylor/cgosymbolizer); Init then returns an error.
+func WithCgoTraceback() Option { return func(c *config) { c.cgoTraceback = true } }
+
+var (
+	initMu      sync.Mutex
+	initialized atomic.Bool
+	// symbolizeOnReport mirrors the Symbolize option for the report path.
+	symbolizeOnReport atomic.Bool
+	tracebackOn       bool
+)
+
+func init() { symbolizeOnReport.Store(true) }
+
+// Init installs cgoguard's signal handlers (after the Go runtime's, which it
+// chains to for every fault that is not a guarded native one) and registers
+// the report callback. Call runs it on first use with no options; call it
+// explicitly to pass options. It may be called again: flags only add
+// containment, Symbolize takes the latest value.
+func Init(opts ...Option) error {
+	cfg := config{symbolize: true}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	initMu.Lock()
+	defer initMu.Unlock()
+	if rc := C.cgg_init(cfg.flags); rc != 0 {
+		return fmt.Errorf("cgoguard: cgg_init: %w", syscall.Errno(rc))
+	}
+	if !initialized.Load() {
+		if id := C.cgoguard_register_reporter(); id < 0 {
+			return fmt.Errorf("cgoguard: registering the report callback: %w", syscall.Errno(-id))
+		}
+	}
+	symbolizeOnReport.Store(cfg.symbolize)
+	if cfg.cgoTraceback && !tracebackOn {
+		if err := enableCgoTraceback(); err != nil {
+			return err
+		}
+		tracebackOn = true
+	}
+	initialized.Store(true)
+	return nil
+}
+
+// Call runs the C function fn (a `void fn(void*)`, e.g.
+// unsafe.Pointer(C.my_func)) with arg under a guard. It returns nil when fn
+// returned, or a *NativeFault when fn faulted (SIGSEGV, SIGBUS, SIGFPE,
+// SIGILL, SIGTRAP; SIGABRT with ContainAbort) or threw a C++ exception; the
+// fault is also delivered to OnFault subscribers. arg follows the cgo
+// pointer-passing rules.
+//
+// A clean call allocates nothing and crosses into C once. If fn calls back
+// into Go and that Go code panics, the panic reaches Call's caller unchanged;
+// a fault in such Go code is the Go runtime's (an ordinary Go panic).
+func Call(fn, arg unsafe.Pointer) error {
+	if fn == nil {
+		return ErrNilFunction
+	}
+	if !initialized.Load() {
+		if err := Init(); err != nil {
+			return err
+		}
+	}
+	returned := false
+	defer func() {
+		if !returned {
+			repairAfterPanic()
+		}
+	}()
+	r := C.cgoguard_call(fn, arg)
+	returned = true
+	if r == 0 {
+		return nil
+	}
+	return collect(int64(r))
+}
+
+// collect turns Call's fault id into the *NativeFault the report callback
+// built for it (on this goroutine, before the C call returned).
+func collect(r int64) error {
+	if r < 0 {
+		return fmt.Errorf("cgoguard: guarded call failed: %w", syscall.Errno(-r))
+	}
+	if nf, ok := pending.LoadAndDelete(uint64(r)); ok {
+		return nf.(*NativeFault)
+	}
+	return fmt.Errorf("%w: fault %d was not reported", ErrNativeFault, r)
+}
+
+// repairAfterPanic runs when a Go panic unwound out of a callback through
+// the guarded C frames of Call: the guard they armed was abandoned. Drop it
+// so that no later fault on that thread is "caught" by a guard whose frame
+// is gone. (If the goroutine has moved to another thread meanwhile, the
+// handler itself refuses guards whose owner frame is not on the faulting
+// stack, and the next guarded call on that thread drops them.)
+func repairAfterPanic() {
+	C.cgg_repair_thread()
+}

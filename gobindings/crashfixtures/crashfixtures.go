@@ -1,0 +1,134 @@
+// Package crashfixtures exposes the C crash fixtures (tests/fixtures: native
+// functions that fail on purpose, one per kind of crash) to Go tests and
+// examples, as C function pointers for cgoguard.Call, plus direct unguarded
+// calls for tests that must crash for real.
+//
+// It links build/libcgg_fixtures.so from a repository checkout (`make`
+// builds it); it is not installed.
+package crashfixtures
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../tests/fixtures
+#cgo LDFLAGS: -L${SRCDIR}/../../build -Wl,-rpath,${SRCDIR}/../../build -lcgg_fixtures
+#include <stdlib.h>
+#include "cgg_fixtures.h"
+
+// Calls back into Go (callback.go) through cgg_fx_call_callback.
+extern void crashfixturesGoCallback(void* arg);
+
+// A CallCallback argument: the fixture calls cb.fn(cb.arg), and cb.arg
+// points at the handle of the Go function to run.
+typedef struct go_callback {
+	cgg_fx_callback cb;
+	uintptr_t handle;
+} go_callback;
+
+static go_callback* new_go_callback(uintptr_t handle) {
+	go_callback* c = (go_callback*)malloc(sizeof *c);
+	if (c == NULL) return NULL;
+	c->cb.fn = crashfixturesGoCallback;
+	c->cb.arg = &c->handle;
+	c->handle = handle;
+	return c;
+}
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+)
+
+// Addresses the fixtures fault at, where they are fixed.
+const (
+	NullReadAddr  = uintptr(C.CGG_FX_NULL_READ_ADDR)
+	NullWriteAddr = uintptr(C.CGG_FX_NULL_WRITE_ADDR)
+	BadCallAddr   = uintptr(C.CGG_FX_BAD_CALL_ADDR)
+	// ExceptionText is the what() text of the C++ exception fixture.
+	ExceptionText = C.CGG_FX_EXCEPTION_TEXT
+)
+
+// Fixture is one native function of the `void fn(void*)` shape.
+type Fixture struct {
+	Name string         // C function name, as symbolization reports it
+	Fn   unsafe.Pointer // pointer to pass to cgoguard.Call
+}
+
+// Each fixture, as a C function pointer.
+var (
+	Empty              = Fixture{"cgg_fx_empty", unsafe.Pointer(C.cgg_fx_empty)}
+	Increment          = Fixture{"cgg_fx_increment", unsafe.Pointer(C.cgg_fx_increment)}
+	NullRead           = Fixture{"cgg_fx_null_read", unsafe.Pointer(C.cgg_fx_null_read)}
+	NullWrite          = Fixture{"cgg_fx_null_write", unsafe.Pointer(C.cgg_fx_null_write)}
+	ReadonlyWrite      = Fixture{"cgg_fx_readonly_write", unsafe.Pointer(C.cgg_fx_readonly_write)}
+	BadFunctionPointer = Fixture{"cgg_fx_bad_function_pointer", unsafe.Pointer(C.cgg_fx_bad_function_pointer)}
+	StackOverflow      = Fixture{"recurse_forever", unsafe.Pointer(C.cgg_fx_stack_overflow)}
+	BusPastEOF         = Fixture{"cgg_fx_bus_past_eof", unsafe.Pointer(C.cgg_fx_bus_past_eof)}
+	DivideByZero       = Fixture{"cgg_fx_divide_by_zero", unsafe.Pointer(C.cgg_fx_divide_by_zero)}
+	IllegalInstruction = Fixture{"cgg_fx_illegal_instruction", unsafe.Pointer(C.cgg_fx_illegal_instruction)}
+	Trap               = Fixture{"cgg_fx_trap", unsafe.Pointer(C.cgg_fx_trap)}
+	Abort              = Fixture{"cgg_fx_abort", unsafe.Pointer(C.cgg_fx_abort)}
+	AssertFail         = Fixture{"cgg_fx_assert_fail", unsafe.Pointer(C.cgg_fx_assert_fail)}
+	CxxThrow           = Fixture{"cgg_fx_cxx_throw", unsafe.Pointer(C.cgg_fx_cxx_throw)}
+	FaultInQsort       = Fixture{"compare_faulting", unsafe.Pointer(C.cgg_fx_fault_in_qsort_callback)}
+	RaiseSegv          = Fixture{"cgg_fx_raise_segv", unsafe.Pointer(C.cgg_fx_raise_segv)}
+	DeepNullWrite      = Fixture{"cgg_fx_null_write", unsafe.Pointer(C.cgg_fx_deep_null_write)}
+	CallCallback       = Fixture{"cgg_fx_call_callback", unsafe.Pointer(C.cgg_fx_call_callback)}
+)
+
+// ReadonlyAddress is the address cgg_fx_readonly_write writes to.
+func ReadonlyAddress() uintptr { return uintptr(C.cgg_fx_readonly_address()) }
+
+// BusAddress is the address cgg_fx_bus_past_eof reads.
+func BusAddress() uintptr { return uintptr(C.cgg_fx_bus_address()) }
+
+// NullWriteUnguarded writes through a null pointer with no guard: the
+// process dies exactly as it would without cgoguard.
+func NullWriteUnguarded() { C.cgg_fx_null_write(nil) }
+
+// CArg is memory in C for a fixture's argument (it survives any Go stack
+// movement and follows the cgo pointer rules trivially). Free releases it.
+type CArg struct{ p unsafe.Pointer }
+
+// NewIntArg allocates a C int holding v.
+func NewIntArg(v int) CArg {
+	p := C.malloc(C.size_t(unsafe.Sizeof(C.int(0))))
+	*(*C.int)(p) = C.int(v)
+	return CArg{p}
+}
+
+// Ptr is the pointer to pass to cgoguard.Call.
+func (a CArg) Ptr() unsafe.Pointer { return a.p }
+
+// Int reads the C int back.
+func (a CArg) Int() int { return int(*(*C.int)(a.p)) }
+
+// Free releases the C memory.
+func (a CArg) Free() { C.free(a.p) }
+
+// Callback is a C argument for the CallCallback fixture: the guarded C
+// function calls fn, in Go, through it. Free releases it.
+type Callback struct {
+	c      *C.go_callback
+	handle cgo.Handle
+}
+
+// NewCallback prepares a CallCallback argument that calls fn.
+func NewCallback(fn func()) *Callback {
+	h := cgo.NewHandle(fn)
+	c := C.new_go_callback(C.uintptr_t(h))
+	if c == nil {
+		h.Delete()
+		panic("crashfixtures: out of C memory")
+	}
+	return &Callback{c: c, handle: h}
+}
+
+// Ptr is the pointer to pass to cgoguard.Call with CallCallback.Fn.
+func (cb *Callback) Ptr() unsafe.Pointer { return unsafe.Pointer(cb.c) }
+
+// Free releases the C memory and the handle.
+func (cb *Callback) Free() {
+	cb.handle.Delete()
+	C.free(unsafe.Pointer(cb.c))
+}

@@ -1,0 +1,155 @@
+package cgoguard
+
+// #include <cgoguard/cgoguard.h>
+import "C"
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// pending holds the *NativeFault of each fault a Call is about to return,
+// keyed by fault id, from the report callback until Call collects it.
+var pending sync.Map
+
+var (
+	subscribersMu sync.Mutex
+	// subscribers is copied on write, so reports read it without locking.
+	subscribers      atomic.Pointer[[]*subscriber]
+	reportsDelivered atomic.Uint64
+	subscriberPanics atomic.Uint64
+)
+
+type subscriber struct {
+	fn func(*NativeFault)
+}
+
+// OnFault subscribes fn to every contained fault in the process: those of
+// Call and those of guards that C code arms itself (CGG_GUARD). fn runs on
+// the faulting goroutine before the guarded call returns, so it should be
+// quick (hand slow work to another goroutine). A panic in fn is recovered and
+// counted (Counters.SubscriberPanics); other subscribers and the call are
+// unaffected. cancel unsubscribes; it is idempotent.
+func OnFault(fn func(*NativeFault)) (cancel func()) {
+	s := &subscriber{fn: fn}
+	subscribersMu.Lock()
+	defer subscribersMu.Unlock()
+	var next []*subscriber
+	if cur := subscribers.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, s)
+	subscribers.Store(&next)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			subscribersMu.Lock()
+			defer subscribersMu.Unlock()
+			var rest []*subscriber
+			for _, other := range *subscribers.Load() {
+				if other != s {
+					rest = append(rest, other)
+				}
+			}
+			subscribers.Store(&rest)
+		})
+	}
+}
+
+// cgoguardGoReport is called by the C shim after every contained fault, in
+// ordinary context after the jump back (never from the signal handler), on
+// the goroutine that made the guarded call.
+//
+//export cgoguardGoReport
+func cgoguardGoReport(rec *C.cgg_fault, awaited C.int) {
+	nf := newNativeFault(rec)
+	if awaited != 0 {
+		pending.Store(nf.ID, nf)
+	}
+	reportsDelivered.Add(1)
+	if subs := subscribers.Load(); subs != nil {
+		for _, s := range *subs {
+			deliver(s, nf)
+		}
+	}
+}
+
+func deliver(s *subscriber, nf *NativeFault) {
+	defer func() {
+		if recover() != nil {
+			subscriberPanics.Add(1)
+		}
+	}()
+	s.fn(nf)
+}
+
+// newNativeFault copies a C fault record into Go memory.
+func newNativeFault(rec *C.cgg_fault) *NativeFault {
+	nf := &NativeFault{
+		Code:     int(rec.code),
+		Addr:     uintptr(rec.addr),
+		PC:       uintptr(rec.pc),
+		SP:       uintptr(rec.sp),
+		ID:       uint64(rec.id),
+		ThreadID: int(rec.thread_id),
+		Message:  C.GoString(&rec.what[0]),
+		Time:     time.Now(),
+	}
+	if rec.signo == C.CGG_CXX_EXCEPTION {
+		nf.Exception = true
+	} else {
+		nf.Signal = syscall.Signal(rec.signo)
+	}
+	n := int(rec.nframes)
+	nf.Truncated = rec.truncated != 0
+	nf.Frames = make([]Frame, n)
+	frames := unsafe.Slice((*uintptr)(unsafe.Pointer(&rec.frames[0])), n)
+	for i, pc := range frames {
+		nf.Frames[i].PC = pc
+	}
+	nf.GoStack = callerGoStack()
+	if symbolizeOnReport.Load() {
+		nf.Symbolize()
+	}
+	return nf
+}
+
+// callerGoStack returns the Go stack below the cgo call that led to this
+// report: the callback's own frames and cgoguard's Call wrapper are dropped,
+// so the first frame is the code that called Call (or the cgo function that
+// armed a CGG_GUARD).
+func callerGoStack() []Frame {
+	var pcs [64]uintptr
+	n := runtime.Callers(2, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	var out []Frame
+	pastCallback := false
+	for {
+		fr, more := frames.Next()
+		switch {
+		case !pastCallback:
+			// Everything up to runtime.cgocallback runs because of the report.
+			pastCallback = fr.Function == "runtime.cgocallback"
+		case isGuardPlumbing(fr.Function):
+		default:
+			out = append(out, Frame{PC: fr.PC, Function: fr.Function, File: fr.File, Line: fr.Line})
+		}
+		if !more {
+			break
+		}
+	}
+	return out
+}
+
+// isGuardPlumbing reports frames of the cgo call itself: the runtime's cgo
+// entry, cgo's generated wrappers and this package's Call.
+func isGuardPlumbing(fn string) bool {
+	const pkg = "github.com/cgoguard/cgoguard/gobindings."
+	return fn == "runtime.cgocall" || fn == "runtime.asmcgocall" || fn == "runtime.systemstack_switch" ||
+		strings.Contains(fn, "._Cfunc_") || fn == pkg+"Call" || strings.HasPrefix(fn, pkg+"Call.func")
+}

@@ -1,0 +1,79 @@
+package cgoguard
+
+// #include <cgoguard/cgoguard.h>
+import "C"
+
+import (
+	"fmt"
+	"syscall"
+)
+
+// Counters is a snapshot of cgoguard's counters (see Stats). All counts are since process
+// start and never decrease.
+type Counters struct {
+	// Contained counts contained faults by signal.
+	Contained map[syscall.Signal]uint64
+	// ContainedTotal counts all contained faults, C++ exceptions included.
+	ContainedTotal uint64
+	// CxxExceptions counts contained C++ exceptions.
+	CxxExceptions uint64
+	// Chained counts signals passed on to the previous handler (the Go
+	// runtime's), by signal: faults in Go code, unguarded native faults,
+	// signals sent with kill().
+	Chained      map[syscall.Signal]uint64
+	ChainedTotal uint64
+	// Tainted is true once any signal was contained: the jump skipped native
+	// clean-up (locks held, memory leaked). See the README's hazards section.
+	Tainted bool
+	// HandlersIntact is false when another library installed its own handler
+	// over cgoguard's for one of the signals in Displaced; Reinstall repairs.
+	HandlersIntact bool
+	Displaced      []syscall.Signal
+	// ReportsDelivered counts fault reports that reached Go.
+	ReportsDelivered uint64
+	// SubscriberPanics counts OnFault subscribers that panicked.
+	SubscriberPanics uint64
+}
+
+// Stats returns the current counters.
+func Stats() Counters {
+	var cs C.cgg_stats
+	C.cgg_get_stats(&cs)
+	s := Counters{
+		Contained:        map[syscall.Signal]uint64{},
+		Chained:          map[syscall.Signal]uint64{},
+		ContainedTotal:   uint64(cs.contained_total),
+		CxxExceptions:    uint64(cs.cxx_exceptions),
+		ChainedTotal:     uint64(cs.chained_total),
+		Tainted:          cs.tainted != 0,
+		HandlersIntact:   cs.displaced == 0,
+		ReportsDelivered: reportsDelivered.Load(),
+		SubscriberPanics: subscriberPanics.Load(),
+	}
+	for sig := 1; sig < C.CGG_NSIG; sig++ {
+		if n := uint64(cs.contained[sig]); n != 0 {
+			s.Contained[syscall.Signal(sig)] = n
+		}
+		if n := uint64(cs.chained[sig]); n != 0 {
+			s.Chained[syscall.Signal(sig)] = n
+		}
+		if cs.displaced&(1<<uint(sig)) != 0 {
+			s.Displaced = append(s.Displaced, syscall.Signal(sig))
+		}
+	}
+	return s
+}
+
+// Tainted reports whether any signal was contained in this process.
+func Tainted() bool { return C.cgg_tainted() != 0 }
+
+// Reinstall puts cgoguard's handler back on top of every signal whose
+// handler another library replaced (see Counters.HandlersIntact). Declined
+// faults keep going to the handler that was there when Init ran (the Go
+// runtime's).
+func Reinstall() error {
+	if rc := C.cgg_reinstall(0); rc != 0 {
+		return fmt.Errorf("cgoguard: reinstall: %w", syscall.Errno(rc))
+	}
+	return nil
+}
