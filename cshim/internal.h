@@ -31,17 +31,29 @@ namespace cgoguard {
 struct ThreadExtra;
 
 struct ThreadState {
-  cgg_guard_frame* top;      // innermost armed guard, or nullptr
+  int depth;                 // number of armed guards (entries in extra->guards)
+  int ready;                 // thread set-up done
   ThreadExtra* extra;        // set up by the first guarded call on the thread
   uintptr_t stack_lo;        // lowest address of the thread's native stack
   uintptr_t stack_hi;        // highest address (exclusive)
   volatile int in_handler;   // 1 while our handler runs on this thread
   volatile int in_capture;   // 1 while the handler unwinds the faulting stack
   volatile int chaining;     // 1 while we call the previous handler
-  int ready;                 // thread set-up done
+};
+
+// One armed guard, as the thread's list records it. Everything the handler
+// needs to decide whether the guard is live lives here, in memory the thread
+// owns, so that deciding never reads the guard record itself, which sits in a
+// stack frame that may be gone.
+struct GuardEntry {
+  uintptr_t frame;     // address of the cgg_guard_frame (inside its owner's frame)
+  uintptr_t owner_fp;  // frame pointer of the owner when it armed the guard
+  uint64_t cookie;     // copied into the record; tells a live record from reused memory
 };
 
 struct ThreadExtra {
+  GuardEntry guards[CGG_MAX_GUARD_DEPTH];  // innermost last
+  uint64_t next_cookie;
   cgg_fault scratch;          // record used when the caller passed out == NULL
   const cgg_fault* last;      // most recent contained fault of this thread
   void* capture_jb[5];        // __builtin_setjmp buffer to abandon a faulting unwind
@@ -106,15 +118,19 @@ enum class GuardReach {
                  // unwinding, depth limit): cannot tell
 };
 
-// Records the faulting stack into rec->frames and tells whether `guard` is
-// reachable from the faulting context. Runs inside the handler.
-CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const cgg_guard_frame* guard,
+// Records the faulting stack into rec->frames and tells whether the guard of
+// `entry` is reachable from the faulting context. Runs inside the handler.
+CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry,
                                            void* ucontext, cgg_fault* rec);
 
-// Walks the stack of the calling function (ordinary context) and tells for
-// `guard` whether its owner frame is on the chain; *entry_sp receives the
-// outermost stack pointer reached (the native entry of the chain).
-CGG_INTERNAL bool guard_live_from_here(const cgg_guard_frame* guard, uintptr_t* entry_sp);
+// Blocks or unblocks SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP for the
+// calling thread (sigprocmask: async-signal-safe).
+CGG_INTERNAL void set_sync_signals_blocked(bool blocked);
+
+// Walks the stack of the calling function (ordinary context) and tells
+// whether the guard of `entry` has its owner frame on the chain; *entry_sp
+// receives the outermost stack pointer reached (the native entry of the chain).
+CGG_INTERNAL bool guard_live_from_here(const GuardEntry* entry, uintptr_t* entry_sp);
 
 // Writes a short description of (signo, code) into buf (sigctx_fault_text.cc).
 CGG_INTERNAL void describe_fault(int signo, int code, char* buf, size_t size);
@@ -124,7 +140,7 @@ CGG_INTERNAL uintptr_t context_pc(const void* ucontext);
 CGG_INTERNAL uintptr_t context_sp(const void* ucontext);
 // Points the interrupted context at the landing pad, which will resume the
 // guarded call's owner at its setjmp receiver once the kernel has restored
-// the signal mask through sigreturn.
+// the signal mask through sigreturn. `guard` must be live.
 CGG_INTERNAL void context_redirect_to_landing(void* ucontext, cgg_guard_frame* guard);
 // For a jump to a non-code address, rewrites the context as if the bad call
 // had returned to its caller, so the unwinder (which reads the context from

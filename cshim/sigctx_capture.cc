@@ -33,6 +33,12 @@
 
 #include "internal.h"
 
+#if defined(__x86_64__)
+// sigctx_unwind_x86_64.S: _Unwind_Backtrace starting at the context in uc.
+extern "C" _Unwind_Reason_Code cgg_backtrace_from_context(const void* uc, _Unwind_Trace_Fn fn,
+                                                          void* arg);
+#endif
+
 namespace cgoguard {
 namespace {
 
@@ -42,8 +48,9 @@ constexpr int kFramePointerRegister = 6;  // DWARF number of %rbp
 constexpr int kFramePointerRegister = 29;  // DWARF number of x29
 #endif
 
-// Frames between _Unwind_Backtrace and the faulting frame: this function,
-// the handler, the kernel's signal trampoline (more under sanitizers).
+// Frames between _Unwind_Backtrace and the faulting frame: the context
+// trampoline on x86-64; elsewhere this function, the handler and the kernel's
+// signal trampoline (more under sanitizers).
 constexpr int kMaxHandlerFrames = 32;
 // Upper bound on frames walked to find the owner. Deep recursion (a stack
 // overflow) needs many: an 8 MiB stack of 32-byte frames is 262,144 frames.
@@ -102,8 +109,11 @@ _Unwind_Reason_Code on_frame(struct _Unwind_Context* ctx, void* arg) {
       w->rec->truncated = 1;
     }
   }
-  bool recording_done = w->rec == nullptr || w->rec->nframes >= CGG_MAX_FRAMES;
-  if (w->reach != 0 && recording_done && !w->walk_to_end) return _URC_END_OF_STACK;
+  // Stop once the owner question is answered: the frames above the guard's
+  // owner are its callers (for Go, cgo's own wrappers), and every further
+  // step costs about 150 ns on the fault path. The owner's caller is the last
+  // frame recorded.
+  if (w->reach != 0 && !w->walk_to_end) return _URC_END_OF_STACK;
   if (++w->steps > kMaxWalkFrames) {
     w->hit_limit = true;
     return _URC_END_OF_STACK;
@@ -128,6 +138,8 @@ GuardReach conclude(const Walk& w, bool broken) {
   return in_loaded_module(w.last_ip) ? GuardReach::kNotOnStack : GuardReach::kUnknown;
 }
 
+}  // namespace
+
 void set_sync_signals_blocked(bool blocked) {
   sigset_t set;
   sigemptyset(&set);
@@ -141,6 +153,8 @@ void set_sync_signals_blocked(bool blocked) {
   sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
 }
 
+namespace {
+
 _Unwind_Reason_Code count_frame(struct _Unwind_Context*, void* arg) {
   ++*static_cast<int*>(arg);
   return _URC_NO_REASON;
@@ -148,7 +162,7 @@ _Unwind_Reason_Code count_frame(struct _Unwind_Context*, void* arg) {
 
 }  // namespace
 
-GuardReach capture_and_locate(ThreadState* ts, const cgg_guard_frame* guard, void* ucontext,
+GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, void* ucontext,
                               cgg_fault* rec) {
   uintptr_t pc = context_pc(ucontext);
   uintptr_t sp = context_sp(ucontext);
@@ -157,8 +171,8 @@ GuardReach capture_and_locate(ThreadState* ts, const cgg_guard_frame* guard, voi
   rec->truncated = 0;
 
   Walk w = {};
-  w.guard_addr = reinterpret_cast<uintptr_t>(guard);
-  w.owner_fp = guard->owner_fp;
+  w.guard_addr = entry->frame;
+  w.owner_fp = entry->owner_fp;
   w.rec = rec;
   w.start_pc = pc;
   w.record_start = false;
@@ -177,21 +191,27 @@ GuardReach capture_and_locate(ThreadState* ts, const cgg_guard_frame* guard, voi
   // signal would kill the process outright), so unblock those for the walk.
   if (__builtin_setjmp(ts->extra->capture_jb) == 0) {
     set_sync_signals_blocked(false);
+#if defined(__x86_64__)
+    cgg_backtrace_from_context(ucontext, on_frame, &w);
+#else
     _Unwind_Backtrace(on_frame, &w);
+#endif
   } else {
     broken = true;  // the handler jumped back here from a fault in the walk
   }
-  set_sync_signals_blocked(true);
   ts->in_capture = 0;
+  // The synchronous signals stay unblocked: a claimed fault returns through
+  // sigreturn, which restores the interrupted mask anyway; the chain path
+  // blocks them again before calling the previous handler.
 
   if (simulated) context_restore_pc_sp(ucontext, pc, sp);
   return conclude(w, broken);
 }
 
-bool guard_live_from_here(const cgg_guard_frame* guard, uintptr_t* entry_sp) {
+bool guard_live_from_here(const GuardEntry* entry, uintptr_t* entry_sp) {
   Walk w = {};
-  w.guard_addr = reinterpret_cast<uintptr_t>(guard);
-  w.owner_fp = guard->owner_fp;
+  w.guard_addr = entry->frame;
+  w.owner_fp = entry->owner_fp;
   w.started = true;
   w.walk_to_end = true;
   _Unwind_Backtrace(on_frame, &w);

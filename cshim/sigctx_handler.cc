@@ -33,19 +33,18 @@ bool raised_by_fault(int signo, const siginfo_t* info) {
   return signo == SIGABRT && info->si_code == SI_TKILL && info->si_pid == getpid();
 }
 
-// Returns the innermost live guard of this thread that may own a fault at
+// Returns the innermost guard entry of this thread that may own a fault at
 // `sp`, or nullptr. Guards whose records lie at or below the faulting stack
 // pointer belong to frames that no longer exist (a Go panic unwound them);
-// they are dropped here, a plain pointer store on this thread's own state.
-cgg_guard_frame* candidate_guard(ThreadState* ts, uintptr_t sp) {
-  cgg_guard_frame* guard = ts->top;
-  while (guard != nullptr && reinterpret_cast<uintptr_t>(guard) <= sp) guard = guard->prev;
-  ts->top = guard;
-  if (guard == nullptr || ts->extra == nullptr) return nullptr;
+// they are dropped here — a store to this thread's own depth counter.
+const GuardEntry* candidate_guard(ThreadState* ts, uintptr_t sp) {
+  if (ts->extra == nullptr) return nullptr;
+  while (ts->depth > 0 && ts->extra->guards[ts->depth - 1].frame <= sp) ts->depth--;
+  if (ts->depth == 0) return nullptr;
   // Guarded native code runs on the thread's own stack; Go code reached
   // through a callback runs on a goroutine stack, which lies elsewhere.
   if (ts->stack_lo != 0 && sp + kStackOverflowSlack < ts->stack_lo) return nullptr;
-  return guard;
+  return &ts->extra->guards[ts->depth - 1];
 }
 
 // Tries to claim the fault. On success the context is redirected to the
@@ -56,17 +55,26 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
                                          void* ucontext) {
   if (!signal_contained(signo) || !raised_by_fault(signo, info)) return false;
   uintptr_t sp = context_sp(ucontext);
-  cgg_guard_frame* guard = candidate_guard(ts, sp);
-  if (guard == nullptr) return false;
+  const GuardEntry* entry = candidate_guard(ts, sp);
+  if (entry == nullptr) return false;
 
   // Capture into a local record first: if the fault turns out not to be
   // ours, the caller's record is left untouched.
   cgg_fault local;
-  GuardReach reach = capture_and_locate(ts, guard, ucontext, &local);
+  GuardReach reach = capture_and_locate(ts, entry, ucontext, &local);
+  if (reach == GuardReach::kNotOnStack) {
+    set_sync_signals_blocked(true);  // as the previous handler expects
+    return false;
+  }
+  auto* guard = reinterpret_cast<cgg_guard_frame*>(entry->frame);
   // kUnknown means the walk broke on a smashed stack; the stack-range check
   // above already placed the fault on this thread's native stack below the
-  // guard, which is the best evidence left.
-  if (reach == GuardReach::kNotOnStack) return false;
+  // guard. The record lies between the faulting sp and the stack's top, so it
+  // is mapped; its cookie tells whether it still holds this guard.
+  if (reach == GuardReach::kUnknown && guard->cookie != entry->cookie) {
+    set_sync_signals_blocked(true);
+    return false;
+  }
 
   cgg_fault* rec = guard->out;
   rec->signo = signo;
@@ -84,7 +92,7 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
   describe_fault(signo, info->si_code, rec->what, sizeof rec->what);
 
   guard->signo = signo;
-  ts->top = guard->prev;  // the guard is spent
+  ts->depth = static_cast<int>(entry - ts->extra->guards);  // the guard is spent
   ts->extra->last = rec;
   count_contained(signo);
   context_redirect_to_landing(ucontext, guard);

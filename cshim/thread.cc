@@ -26,7 +26,7 @@ void on_thread_exit(void* arg) {
   auto* extra = static_cast<ThreadExtra*>(arg);
   ThreadState* ts = &tls_thread;
   ts->ready = 0;
-  ts->top = nullptr;
+  ts->depth = 0;
   ts->extra = nullptr;
   altstack_release(extra);
   delete extra;

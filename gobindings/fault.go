@@ -50,7 +50,8 @@ type NativeFault struct {
 	// Truncated is true when the native stack was deeper than the record holds.
 	Truncated bool
 	// GoStack is the Go stack of the goroutine that made the guarded call,
-	// innermost first, starting at the caller of Call.
+	// innermost first, starting at the caller of Call (empty until
+	// symbolized; see Symbolize).
 	GoStack []Frame
 	// Message is the C++ exception's type and what() text, or the fault kind
 	// ("SIGSEGV: address not mapped to object").
@@ -64,6 +65,7 @@ type NativeFault struct {
 	Time        time.Time // when the fault was reported to Go
 
 	symbolized bool
+	goPCs      []uintptr // raw Go stack, resolved into GoStack by Symbolize
 }
 
 // Error returns a single line: what happened, where, and the fingerprint.

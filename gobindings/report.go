@@ -88,7 +88,9 @@ func deliver(s *subscriber, nf *NativeFault) {
 	s.fn(nf)
 }
 
-// newNativeFault copies a C fault record into Go memory.
+// newNativeFault copies a C fault record into Go memory, with the raw Go
+// stack of the faulting goroutine (subscribers, which run before Call
+// returns, need it too).
 func newNativeFault(rec *C.cgg_fault) *NativeFault {
 	nf := &NativeFault{
 		Code:     int(rec.code),
@@ -112,21 +114,29 @@ func newNativeFault(rec *C.cgg_fault) *NativeFault {
 	for i, pc := range frames {
 		nf.Frames[i].PC = pc
 	}
-	nf.GoStack = callerGoStack()
+	nf.goPCs = callerPCs(3) // skip runtime.Callers, callerPCs, newNativeFault
 	if symbolizeOnReport.Load() {
 		nf.Symbolize()
 	}
 	return nf
 }
 
-// callerGoStack returns the Go stack below the cgo call that led to this
+// callerPCs records the Go stack of the calling goroutine as raw PCs,
+// skipping `skip` frames (runtime.Callers' count: 0 is runtime.Callers);
+// goStackFrames resolves them later, in Symbolize, because resolving costs
+// more than the rest of the fault path.
+func callerPCs(skip int) []uintptr {
+	var pcs [48]uintptr
+	n := runtime.Callers(skip, pcs[:])
+	return append([]uintptr(nil), pcs[:n]...)
+}
+
+// goStackFrames returns the Go stack below the cgo call that led to the
 // report: the callback's own frames and cgoguard's Call wrapper are dropped,
 // so the first frame is the code that called Call (or the cgo function that
 // armed a CGG_GUARD).
-func callerGoStack() []Frame {
-	var pcs [64]uintptr
-	n := runtime.Callers(2, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
+func goStackFrames(pcs []uintptr) []Frame {
+	frames := runtime.CallersFrames(pcs)
 	var out []Frame
 	pastCallback := false
 	for {

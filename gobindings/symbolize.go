@@ -32,14 +32,17 @@ const maxCachedFrames = 1 << 15
 var symbolBuffers = sync.Pool{New: func() any { return new(C.cgg_symbol) }}
 
 // Symbolize fills in the function, file, line and module of every native
-// frame, trims the frames that belong to cgoguard's own guard plumbing, and
-// computes the Fingerprint. It is a no-op when already done. Faults are
-// symbolized before they are returned unless Init was given Symbolize(false).
+// frame, trims the frames that belong to cgoguard's own guard plumbing,
+// resolves GoStack, and computes the Fingerprint. It is a no-op when already
+// done. Faults are symbolized before they are returned and reported unless
+// Init was given Symbolize(false); then call it before reading those fields
+// (not concurrently with another goroutine reading the same fault).
 func (f *NativeFault) Symbolize() {
 	if f.symbolized {
 		return
 	}
 	f.symbolized = true
+	f.GoStack = goStackFrames(f.goPCs)
 	shimModuleOnce.Do(findShimModule)
 	for i := range f.Frames {
 		f.Frames[i] = symbolizeFrame(f.Frames[i].PC, i > 0)

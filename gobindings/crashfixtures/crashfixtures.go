@@ -8,10 +8,21 @@
 package crashfixtures
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../tests/fixtures
-#cgo LDFLAGS: -L${SRCDIR}/../../build -Wl,-rpath,${SRCDIR}/../../build -lcgg_fixtures
+#cgo CFLAGS: -I${SRCDIR}/../../tests/fixtures -I${SRCDIR}/../../include
+#cgo LDFLAGS: -L${SRCDIR}/../../build -Wl,-rpath,${SRCDIR}/../../build -lcgg_fixtures -lcgoguard
 #include <stdlib.h>
 #include "cgg_fixtures.h"
+#include <cgoguard/cgoguard.h>
+
+// Body of FaultOnNativeThread: a guarded fault on a thread that Go did not
+// create; its report reaches Go's OnFault subscribers from that thread.
+static void guarded_null_write(void* arg) {
+	*(int*)arg = cgg_call(cgg_fx_null_write, NULL, NULL);
+}
+
+static int fault_on_native_thread(size_t stack_size, int* rc) {
+	return cgg_fx_run_on_native_thread(guarded_null_write, rc, stack_size);
+}
 
 // Calls back into Go (callback.go) through cgg_fx_call_callback.
 extern void crashfixturesGoCallback(void* arg);
@@ -35,6 +46,7 @@ static go_callback* new_go_callback(uintptr_t handle) {
 import "C"
 
 import (
+	"fmt"
 	"runtime/cgo"
 	"unsafe"
 )
@@ -74,7 +86,24 @@ var (
 	RaiseSegv          = Fixture{"cgg_fx_raise_segv", unsafe.Pointer(C.cgg_fx_raise_segv)}
 	DeepNullWrite      = Fixture{"cgg_fx_null_write", unsafe.Pointer(C.cgg_fx_deep_null_write)}
 	CallCallback       = Fixture{"cgg_fx_call_callback", unsafe.Pointer(C.cgg_fx_call_callback)}
+	WriteTo            = Fixture{"cgg_fx_write_to", unsafe.Pointer(C.cgg_fx_write_to)}
+	SpinThenFault      = Fixture{"cgg_fx_spin_then_fault", unsafe.Pointer(C.cgg_fx_spin_then_fault)}
 )
+
+// FaultOnNativeThread creates a thread in C (no Go, no alternate signal
+// stack), runs a guarded null write on it with cgg_call, and returns
+// cgg_call's result (SIGSEGV when contained).
+func FaultOnNativeThread(stackSize int) (int, error) {
+	var rc C.int
+	if err := C.fault_on_native_thread(C.size_t(stackSize), &rc); err != 0 {
+		return 0, fmt.Errorf("crashfixtures: pthread: errno %d", int(err))
+	}
+	return int(rc), nil
+}
+
+// CallEmpty calls the empty fixture through plain cgo, unguarded: the
+// baseline guarded calls are compared against.
+func CallEmpty(arg unsafe.Pointer) { C.cgg_fx_empty(arg) }
 
 // ReadonlyAddress is the address cgg_fx_readonly_write writes to.
 func ReadonlyAddress() uintptr { return uintptr(C.cgg_fx_readonly_address()) }
@@ -99,6 +128,23 @@ func NewIntArg(v int) CArg {
 
 // Ptr is the pointer to pass to cgoguard.Call.
 func (a CArg) Ptr() unsafe.Pointer { return a.p }
+
+// NewAddrArg allocates a C uintptr_t holding addr, for WriteTo.
+func NewAddrArg(addr uintptr) CArg {
+	p := C.malloc(C.size_t(unsafe.Sizeof(C.uintptr_t(0))))
+	*(*C.uintptr_t)(p) = C.uintptr_t(addr)
+	return CArg{p}
+}
+
+// SetAddr changes the address a NewAddrArg argument holds.
+func (a CArg) SetAddr(addr uintptr) { *(*C.uintptr_t)(a.p) = C.uintptr_t(addr) }
+
+// NewLongArg allocates a C long holding v, for SpinThenFault.
+func NewLongArg(v int64) CArg {
+	p := C.malloc(C.size_t(unsafe.Sizeof(C.long(0))))
+	*(*C.long)(p) = C.long(v)
+	return CArg{p}
+}
 
 // Int reads the C int back.
 func (a CArg) Int() int { return int(*(*C.int)(a.p)) }

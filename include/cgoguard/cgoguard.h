@@ -108,14 +108,16 @@ CGG_API int cgg_tainted(void);
 /* ---- Guarding an expression in place (GCC and Clang) ------------------ */
 
 /* Storage for one guard, placed in the guarding function's frame by
- * CGG_GUARD. All fields are private to cgoguard. */
+ * CGG_GUARD. All fields are private to cgoguard. The thread's list of armed
+ * guards is kept in cgoguard's own per-thread memory, not in these records:
+ * a record whose frame was abandoned (a Go panic unwinding through it) may be
+ * overwritten at any time, and cgoguard never follows pointers out of it. */
 typedef struct cgg_guard_frame {
-  void* jb[5];                         /* __builtin_setjmp buffer */
-  struct cgg_guard_frame* prev;        /* next outer guard on this thread */
-  cgg_fault* out;                      /* where the handler writes the fault */
-  uintptr_t owner_fp;                  /* frame pointer of the guarding function */
-  int signo;                           /* set by the handler on a fault */
-  int reserved;
+  void* jb[5];         /* __builtin_setjmp buffer */
+  cgg_fault* out;      /* where the handler writes the fault */
+  uint64_t cookie;     /* matches the thread's list entry while armed */
+  int signo;           /* set by the handler on a fault */
+  int index;           /* position in the thread's guard list when armed */
 } cgg_guard_frame;
 
 /* The three steps CGG_GUARD expands to; call them only through the macro. */
@@ -221,6 +223,10 @@ CGG_API uint32_t cgg_check_handlers(void);
 CGG_API int cgg_reinstall(unsigned flags);
 
 /* ---- Thread guard state ------------------------------------------------- */
+
+/* Most guards one thread may have armed at once (nested guards, guards of
+ * native calls made from Go callbacks); cgg_call returns -EOVERFLOW past it. */
+#define CGG_MAX_GUARD_DEPTH 64
 
 /* Number of guards armed on the calling thread. */
 CGG_API int cgg_guard_depth(void);

@@ -1,0 +1,4 @@
+package cgoguard
+
+// GuardDepth exposes guardDepth to the external tests.
+var GuardDepth = guardDepth

@@ -1,0 +1,246 @@
+package cgoguard_test
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"unsafe"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
+)
+
+// si_code values (Linux, <bits/siginfo-consts.h>).
+const (
+	segvMapErr = 1
+	segvAccErr = 2
+	busAdrErr  = 2
+	fpeIntDiv  = 1
+	illIllOpn  = 2
+	siKernel   = 0x80
+	siTkill    = -6
+)
+
+func TestEveryFixtureIsContained(t *testing.T) {
+	deep := fx.NewIntArg(16)
+	defer deep.Free()
+	cases := []struct {
+		fx       fx.Fixture
+		arg      unsafe.Pointer
+		signal   syscall.Signal
+		code     int // -1: any
+		addr     func(nf *cgoguard.NativeFault) uintptr
+		amd64    bool
+		function string
+	}{
+		{fx: fx.NullRead, signal: syscall.SIGSEGV, code: segvMapErr, addr: fixed(fx.NullReadAddr)},
+		{fx: fx.NullWrite, signal: syscall.SIGSEGV, code: segvMapErr, addr: fixed(fx.NullWriteAddr)},
+		{fx: fx.ReadonlyWrite, signal: syscall.SIGSEGV, code: segvAccErr, addr: fixed(fx.ReadonlyAddress())},
+		{fx: fx.BadFunctionPointer, signal: syscall.SIGSEGV, code: segvMapErr, addr: fixed(fx.BadCallAddr)},
+		{fx: fx.StackOverflow, signal: syscall.SIGSEGV, code: -1},
+		{fx: fx.BusPastEOF, signal: syscall.SIGBUS, code: busAdrErr, addr: fixed(fx.BusAddress())},
+		{fx: fx.DivideByZero, signal: syscall.SIGFPE, code: fpeIntDiv, addr: atPC, amd64: true},
+		{fx: fx.IllegalInstruction, signal: syscall.SIGILL, code: illIllOpn, addr: atPC, amd64: true},
+		{fx: fx.Trap, signal: syscall.SIGTRAP, code: siKernel, amd64: true},
+		{fx: fx.Abort, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
+		{fx: fx.AssertFail, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
+		{fx: fx.FaultInQsort, signal: syscall.SIGSEGV, code: segvMapErr, addr: fixed(fx.NullWriteAddr)},
+		{fx: fx.DeepNullWrite, arg: deep.Ptr(), signal: syscall.SIGSEGV, code: segvMapErr, addr: fixed(fx.NullWriteAddr), function: "deep"},
+	}
+	for _, c := range cases {
+		t.Run(c.fx.Name, func(t *testing.T) {
+			if c.amd64 && runtime.GOARCH != "amd64" {
+				t.Skip("x86-64 specific si_code / trap")
+			}
+			err := cgoguard.Call(c.fx.Fn, c.arg)
+			var nf *cgoguard.NativeFault
+			if !errors.As(err, &nf) {
+				t.Fatalf("Call returned %v, want *NativeFault", err)
+			}
+			if !errors.Is(err, cgoguard.ErrNativeFault) {
+				t.Error("errors.Is(err, ErrNativeFault) is false")
+			}
+			if nf.Signal != c.signal {
+				t.Errorf("Signal = %v, want %v", nf.Signal, c.signal)
+			}
+			if c.code != -1 && nf.Code != c.code {
+				t.Errorf("Code = %d, want %d", nf.Code, c.code)
+			}
+			if c.addr != nil && nf.Addr != c.addr(nf) {
+				t.Errorf("Addr = %#x, want %#x", nf.Addr, c.addr(nf))
+			}
+			if nf.PC == 0 || len(nf.Frames) == 0 || nf.Frames[0].PC != nf.PC {
+				t.Errorf("PC = %#x, frames %v: want frames[0] at the faulting pc", nf.PC, nf.Frames)
+			}
+			want := c.fx.Name
+			if c.function != "" {
+				want = c.function
+			}
+			if !frameNamed(nf.Frames, want) {
+				t.Errorf("no native frame names %q:\n%+v", want, nf)
+			}
+			if nf.Fingerprint == "" || strings.Contains(nf.Error(), "\n") {
+				t.Errorf("Fingerprint %q, Error() %q: want a fingerprint and one line", nf.Fingerprint, nf.Error())
+			}
+		})
+	}
+}
+
+func fixed(addr uintptr) func(*cgoguard.NativeFault) uintptr {
+	return func(*cgoguard.NativeFault) uintptr { return addr }
+}
+
+// For SIGFPE and SIGILL the kernel reports the faulting instruction.
+func atPC(nf *cgoguard.NativeFault) uintptr { return nf.PC }
+
+func TestBadFunctionPointerNamesTheCaller(t *testing.T) {
+	var nf *cgoguard.NativeFault
+	if !errors.As(cgoguard.Call(fx.BadFunctionPointer.Fn, nil), &nf) {
+		t.Fatal("not contained")
+	}
+	if nf.PC != fx.BadCallAddr {
+		t.Errorf("PC = %#x, want the bad target %#x", nf.PC, fx.BadCallAddr)
+	}
+	if len(nf.Frames) < 2 || nf.Frames[1].Function != fx.BadFunctionPointer.Name {
+		t.Errorf("frame 1 should be the caller %s:\n%+v", fx.BadFunctionPointer.Name, nf)
+	}
+}
+
+func TestCxxExceptionCarriesItsMessage(t *testing.T) {
+	err := cgoguard.Call(fx.CxxThrow.Fn, nil)
+	var nf *cgoguard.NativeFault
+	if !errors.As(err, &nf) {
+		t.Fatalf("Call returned %v, want *NativeFault", err)
+	}
+	if !nf.Exception || nf.Signal != 0 {
+		t.Errorf("Exception = %v, Signal = %v: want an exception, no signal", nf.Exception, nf.Signal)
+	}
+	if !strings.Contains(nf.Message, fx.ExceptionText) || !strings.Contains(nf.Message, "std::runtime_error") {
+		t.Errorf("Message = %q, want the type and %q", nf.Message, fx.ExceptionText)
+	}
+	if !errors.Is(err, cgoguard.ErrNativeFault) {
+		t.Error("errors.Is(err, ErrNativeFault) is false")
+	}
+}
+
+func TestCleanCallReturnsNil(t *testing.T) {
+	counter := fx.NewIntArg(41)
+	defer counter.Free()
+	if err := cgoguard.Call(fx.Increment.Fn, counter.Ptr()); err != nil {
+		t.Fatalf("Call = %v", err)
+	}
+	if counter.Int() != 42 {
+		t.Errorf("the function did not run: counter = %d", counter.Int())
+	}
+	if err := cgoguard.Call(nil, nil); !errors.Is(err, cgoguard.ErrNilFunction) {
+		t.Errorf("Call(nil) = %v, want ErrNilFunction", err)
+	}
+}
+
+func TestCleanCallAllocatesNothing(t *testing.T) {
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := cgoguard.Call(fx.Empty.Fn, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a clean Call allocates %.1f times, want 0", allocs)
+	}
+}
+
+func TestGoStackStartsAtTheCaller(t *testing.T) {
+	var nf *cgoguard.NativeFault
+	if !errors.As(cgoguard.Call(fx.NullWrite.Fn, nil), &nf) {
+		t.Fatal("not contained")
+	}
+	if len(nf.GoStack) == 0 || !strings.HasSuffix(nf.GoStack[0].Function, "TestGoStackStartsAtTheCaller") {
+		t.Fatalf("GoStack should start at this test:\n%+v", nf)
+	}
+	full := formatPlus(nf)
+	for _, want := range []string{"TestGoStackStartsAtTheCaller", "guarded native call", "cgg_fx_null_write", "fixtures.c"} {
+		if !strings.Contains(full, want) {
+			t.Errorf("%%+v lacks %q:\n%s", want, full)
+		}
+	}
+	// Outermost first: below the one-line summary, the Go caller comes before
+	// the native frames.
+	_, chain, _ := strings.Cut(full, "\n")
+	if strings.Index(chain, "TestGoStackStartsAtTheCaller") > strings.Index(chain, "cgg_fx_null_write") {
+		t.Errorf("%%+v is not ordered outermost first:\n%s", full)
+	}
+}
+
+func TestFingerprintIsStablePerSite(t *testing.T) {
+	fp := func(f fx.Fixture) string {
+		var nf *cgoguard.NativeFault
+		if !errors.As(cgoguard.Call(f.Fn, nil), &nf) {
+			t.Fatalf("%s not contained", f.Name)
+		}
+		return nf.Fingerprint
+	}
+	a, b, c := fp(fx.NullWrite), fp(fx.NullWrite), fp(fx.NullRead)
+	if a != b {
+		t.Errorf("same site, different fingerprints: %s %s", a, b)
+	}
+	if a == c {
+		t.Errorf("different sites, same fingerprint %s", a)
+	}
+}
+
+func init() {
+	childScenarios["print-fingerprint"] = func() {
+		var nf *cgoguard.NativeFault
+		if errors.As(cgoguard.Call(fx.NullWrite.Fn, nil), &nf) {
+			println("fingerprint=" + nf.Fingerprint)
+		}
+	}
+}
+
+// Across runs the load addresses change (ASLR); the fingerprint must not.
+func TestFingerprintIsStableAcrossRuns(t *testing.T) {
+	var seen []string
+	for i := 0; i < 2; i++ {
+		code, _, stderr := runChild(t, "print-fingerprint")
+		if code != 0 || !strings.Contains(stderr, "fingerprint=") {
+			t.Fatalf("child exit %d, stderr %q", code, stderr)
+		}
+		seen = append(seen, strings.TrimSpace(stderr[strings.Index(stderr, "fingerprint="):]))
+	}
+	if seen[0] != seen[1] {
+		t.Errorf("fingerprints differ across runs: %v", seen)
+	}
+}
+
+func TestFaultOnNativeThreadReachesSubscribers(t *testing.T) {
+	got := make(chan *cgoguard.NativeFault, 1)
+	cancel := cgoguard.OnFault(func(nf *cgoguard.NativeFault) {
+		select {
+		case got <- nf:
+		default:
+		}
+	})
+	defer cancel()
+	rc, err := fx.FaultOnNativeThread(256 * 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if syscall.Signal(rc) != syscall.SIGSEGV {
+		t.Fatalf("cgg_call on the native thread returned %d, want SIGSEGV", rc)
+	}
+	select {
+	case nf := <-got:
+		if nf.Addr != fx.NullWriteAddr || !frameNamed(nf.Frames, "cgg_fx_null_write") {
+			t.Errorf("report from the native thread:\n%+v", nf)
+		}
+	default:
+		t.Fatal("no report reached Go from the native thread")
+	}
+}
+
+func formatPlus(nf *cgoguard.NativeFault) string {
+	var b strings.Builder
+	fmtFprintf(&b, "%+v", nf)
+	return b.String()
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package cgoguard_test
+
+const raceEnabled = false
