@@ -66,6 +66,9 @@ type NativeFault struct {
 
 	symbolized bool
 	goPCs      []uintptr // raw Go stack, resolved into GoStack by Symbolize
+	// goPCsInCallback: goPCs was recorded inside the report callback and
+	// starts with the callback's own frames.
+	goPCsInCallback bool
 }
 
 // Error returns a single line: what happened, where, and the fingerprint.

@@ -67,7 +67,7 @@ func OnFault(fn func(*NativeFault)) (cancel func()) {
 //
 //export cgoguardGoReport
 func cgoguardGoReport(rec *C.cgg_fault, awaited C.int) {
-	nf := newNativeFault(rec)
+	nf := newNativeFault(rec, true)
 	if awaited != 0 {
 		pending.Store(nf.ID, nf)
 	}
@@ -91,7 +91,7 @@ func deliver(s *subscriber, nf *NativeFault) {
 // newNativeFault copies a C fault record into Go memory, with the raw Go
 // stack of the faulting goroutine (subscribers, which run before Call
 // returns, need it too).
-func newNativeFault(rec *C.cgg_fault) *NativeFault {
+func newNativeFault(rec *C.cgg_fault, inCallback bool) *NativeFault {
 	nf := &NativeFault{
 		Code:     int(rec.code),
 		Addr:     uintptr(rec.addr),
@@ -115,6 +115,7 @@ func newNativeFault(rec *C.cgg_fault) *NativeFault {
 		nf.Frames[i].PC = pc
 	}
 	nf.goPCs = callerPCs(3) // skip runtime.Callers, callerPCs, newNativeFault
+	nf.goPCsInCallback = inCallback
 	if symbolizeOnReport.Load() {
 		nf.Symbolize()
 	}
@@ -135,10 +136,10 @@ func callerPCs(skip int) []uintptr {
 // report: the callback's own frames and cgoguard's Call wrapper are dropped,
 // so the first frame is the code that called Call (or the cgo function that
 // armed a CGG_GUARD).
-func goStackFrames(pcs []uintptr) []Frame {
+func goStackFrames(pcs []uintptr, inCallback bool) []Frame {
 	frames := runtime.CallersFrames(pcs)
 	var out []Frame
-	pastCallback := false
+	pastCallback := !inCallback
 	for {
 		fr, more := frames.Next()
 		switch {
@@ -161,5 +162,19 @@ func goStackFrames(pcs []uintptr) []Frame {
 func isGuardPlumbing(fn string) bool {
 	const pkg = "github.com/cgoguard/cgoguard/gobindings."
 	return fn == "runtime.cgocall" || fn == "runtime.asmcgocall" || fn == "runtime.systemstack_switch" ||
-		strings.Contains(fn, "._Cfunc_") || fn == pkg+"Call" || strings.HasPrefix(fn, pkg+"Call.func")
+		strings.Contains(fn, "._Cfunc_") || fn == pkg+"Call" || strings.HasPrefix(fn, pkg+"Call.func") ||
+		fn == pkg+"FaultFromRecord"
+}
+
+// FaultFromRecord builds a *NativeFault from a cgg_fault record that C code
+// filled in itself — the `out` argument of CGG_GUARD or cgg_call in a cgo
+// preamble (see the README) — symbolized as Init configured. rec points to C
+// or Go memory holding a cgg_fault; nil gives nil. The result is a copy: the
+// record may be reused afterwards. (OnFault subscribers receive their own
+// report of the same fault, with the same ID.)
+func FaultFromRecord(rec unsafe.Pointer) *NativeFault {
+	if rec == nil {
+		return nil
+	}
+	return newNativeFault((*C.cgg_fault)(rec), false)
 }

@@ -42,7 +42,7 @@ func (f *NativeFault) Symbolize() {
 		return
 	}
 	f.symbolized = true
-	f.GoStack = goStackFrames(f.goPCs)
+	f.GoStack = goStackFrames(f.goPCs, f.goPCsInCallback)
 	shimModuleOnce.Do(findShimModule)
 	for i := range f.Frames {
 		f.Frames[i] = symbolizeFrame(f.Frames[i].PC, i > 0)
@@ -81,6 +81,11 @@ func symbolizeFrame(pc uintptr, returnAddress bool) Frame {
 		fr.Offset = uintptr(sym.function_offset)
 		fr.ModuleOffset = uintptr(sym.module_offset)
 	}
+	lookup := pc
+	if returnAddress {
+		lookup = pc - 1 // inside the call instruction, as the shim does
+	}
+	nameInExecutable(&fr, lookup)
 	frameCacheMu.Lock()
 	if len(frameCache) >= maxCachedFrames {
 		clear(frameCache)
