@@ -22,7 +22,8 @@ static int guarded_parse(const char* s, int* result, cgg_fault* fault) {
 	return CGG_GUARD(fault, *result = parse(s));
 }
 
-__attribute__((noinline)) static void write_null(void* arg) {
+// Not static: Go takes its address (cgo cannot reference a static function).
+__attribute__((noinline)) void write_null(void* arg) {
 	(void)arg;
 	*(volatile int*)16 = 1;
 }
