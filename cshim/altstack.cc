@@ -22,13 +22,17 @@ namespace {
 // may chain to another handler (the Go runtime's) on the same stack.
 constexpr size_t kOurStackSize = 64 * 1024;
 
-size_t page_size() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+size_t page_size() {
+  return static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
 
 }  // namespace
 
 // Our handler's peak use is a fault record (about 1 KiB) and libgcc's unwinder
 // (a few KiB); 16 KiB leaves the previous handler room on a 32 KiB stack.
-size_t altstack_needed() { return 16 * 1024; }
+size_t altstack_needed() {
+  return 16 * 1024;
+}
 
 int altstack_ensure(ThreadExtra* extra) {
   stack_t current;
@@ -38,8 +42,8 @@ int altstack_ensure(ThreadExtra* extra) {
 
   size_t page = page_size();
   long system_min = sysconf(_SC_SIGSTKSZ);  // dynamic on recent glibc (AVX-512 state)
-  size_t size = std::max(kOurStackSize, static_cast<size_t>(system_min > 0 ? system_min : 0) +
-                                            altstack_needed());
+  size_t size = std::max(kOurStackSize,
+                         static_cast<size_t>(system_min > 0 ? system_min : 0) + altstack_needed());
   size = (size + page - 1) / page * page;
   void* mem = mmap(nullptr, size + page, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -68,7 +72,8 @@ void altstack_release(ThreadExtra* extra) {
   if (extra->altstack == nullptr) return;
   size_t page = page_size();
   stack_t current;
-  if (sigaltstack(nullptr, &current) == 0 && current.ss_sp == static_cast<char*>(extra->altstack) + page) {
+  if (sigaltstack(nullptr, &current) == 0 &&
+      current.ss_sp == static_cast<char*>(extra->altstack) + page) {
     if (current.ss_flags & SS_ONSTACK) return;  // cannot happen at thread exit; never free it then
     stack_t off = {};
     off.ss_flags = SS_DISABLE;

@@ -186,7 +186,9 @@ int cgg_guard_enter(cgg_guard_frame* guard, cgg_fault* out, void* owner_fp) {
   return 0;
 }
 
-void cgg_guard_leave(cgg_guard_frame* guard) { drop_guards_at_or_below(&tls_thread, guard); }
+void cgg_guard_leave(cgg_guard_frame* guard) {
+  drop_guards_at_or_below(&tls_thread, guard);
+}
 
 int cgg_guard_landed(cgg_guard_frame* guard) {
   // The handler already unlinked the guard and filled guard->out.
@@ -199,7 +201,9 @@ const cgg_fault* cgg_last_fault(void) {
   return ts->extra != nullptr ? ts->extra->last : nullptr;
 }
 
-int cgg_guard_depth(void) { return tls_thread.depth; }
+int cgg_guard_depth(void) {
+  return tls_thread.depth;
+}
 
 int cgg_repair_thread(void) {
   ThreadState* ts = &tls_thread;

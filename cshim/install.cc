@@ -79,7 +79,9 @@ bool signal_contained(int signo) {
          (contained_mask.load(std::memory_order_relaxed) & (1u << signo)) != 0;
 }
 
-bool initialized() { return is_initialized.load(std::memory_order_acquire); }
+bool initialized() {
+  return is_initialized.load(std::memory_order_acquire);
+}
 
 const struct sigaction* chain_target(int signo, bool loop) {
   if (signo <= 0 || signo >= CGG_NSIG) return nullptr;

@@ -31,14 +31,14 @@ namespace cgoguard {
 struct ThreadExtra;
 
 struct ThreadState {
-  int depth;                 // number of armed guards (entries in extra->guards)
-  int ready;                 // thread set-up done
-  ThreadExtra* extra;        // set up by the first guarded call on the thread
-  uintptr_t stack_lo;        // lowest address of the thread's native stack
-  uintptr_t stack_hi;        // highest address (exclusive)
-  volatile int in_handler;   // 1 while our handler runs on this thread
-  volatile int in_capture;   // 1 while the handler unwinds the faulting stack
-  volatile int chaining;     // 1 while we call the previous handler
+  int depth;                // number of armed guards (entries in extra->guards)
+  int ready;                // thread set-up done
+  ThreadExtra* extra;       // set up by the first guarded call on the thread
+  uintptr_t stack_lo;       // lowest address of the thread's native stack
+  uintptr_t stack_hi;       // highest address (exclusive)
+  volatile int in_handler;  // 1 while our handler runs on this thread
+  volatile int in_capture;  // 1 while the handler unwinds the faulting stack
+  volatile int chaining;    // 1 while we call the previous handler
 };
 
 // One armed guard, as the thread's list records it. Everything the handler
@@ -54,12 +54,12 @@ struct GuardEntry {
 struct ThreadExtra {
   GuardEntry guards[CGG_MAX_GUARD_DEPTH];  // innermost last
   uint64_t next_cookie;
-  cgg_fault scratch;          // record used when the caller passed out == NULL
-  const cgg_fault* last;      // most recent contained fault of this thread
-  void* capture_jb[5];        // __builtin_setjmp buffer to abandon a faulting unwind
-  void* altstack;             // our mmap'd alternate stack (guard page included)
-  size_t altstack_size;       // bytes mapped, guard page included
-  uint64_t tid;               // gettid()
+  cgg_fault scratch;      // record used when the caller passed out == NULL
+  const cgg_fault* last;  // most recent contained fault of this thread
+  void* capture_jb[5];    // __builtin_setjmp buffer to abandon a faulting unwind
+  void* altstack;         // our mmap'd alternate stack (guard page included)
+  size_t altstack_size;   // bytes mapped, guard page included
+  uint64_t tid;           // gettid()
 };
 
 // __thread, not thread_local: a trivially constructed object needs no TLS
@@ -110,18 +110,18 @@ CGG_INTERNAL void chain_to_previous(int signo, siginfo_t* info, void* ucontext);
 
 // Result of walking the faulting stack (sigctx_capture.cc).
 enum class GuardReach {
-  kOnStack,      // the guard's owner frame is on the faulting native chain
-  kNotOnStack,   // the chain ended (at code without unwind info that lies in
-                 // a loaded module: Go code) or passed the guard's frame
-                 // without finding its owner: a stale guard, or Go frames between
-  kUnknown,      // the walk broke (garbage return address, fault while
-                 // unwinding, depth limit): cannot tell
+  kOnStack,     // the guard's owner frame is on the faulting native chain
+  kNotOnStack,  // the chain ended (at code without unwind info that lies in
+                // a loaded module: Go code) or passed the guard's frame
+                // without finding its owner: a stale guard, or Go frames between
+  kUnknown,     // the walk broke (garbage return address, fault while
+                // unwinding, depth limit): cannot tell
 };
 
 // Records the faulting stack into rec->frames and tells whether the guard of
 // `entry` is reachable from the faulting context. Runs inside the handler.
-CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry,
-                                           void* ucontext, cgg_fault* rec);
+CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, void* ucontext,
+                                           cgg_fault* rec);
 
 // Blocks or unblocks SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP for the
 // calling thread (sigprocmask: async-signal-safe).

@@ -66,13 +66,13 @@ struct Walk {
   cgg_fault* rec;        // where to record return addresses, or nullptr
   // State.
   bool started;
-  bool skip_record;      // the next frame was recorded by the caller
+  bool skip_record;  // the next frame was recorded by the caller
   int skipped;
   bool have_prev;
   uintptr_t prev_fp;
   long steps;
   // Results.
-  int reach;             // 0 undecided, 1 owner found, 2 another frame found instead
+  int reach;  // 0 undecided, 1 owner found, 2 another frame found instead
   bool hit_limit;
   uintptr_t last_ip;
   uintptr_t last_sp;

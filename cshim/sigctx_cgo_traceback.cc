@@ -93,8 +93,8 @@ void cgg_cgo_traceback(void* p) {
     uintptr_t fp = context_frame_pointer(uc);
     // Follow {saved fp, return address} records while they lie on this
     // thread's stack, above the interrupted stack pointer, and point at code.
-    while (ts->stack_hi != 0 && n < arg->max && fp >= sp && fp + 2 * sizeof(uintptr_t) <= ts->stack_hi &&
-           fp % sizeof(uintptr_t) == 0) {
+    while (ts->stack_hi != 0 && n < arg->max && fp >= sp &&
+           fp + 2 * sizeof(uintptr_t) <= ts->stack_hi && fp % sizeof(uintptr_t) == 0) {
       const uintptr_t* record = reinterpret_cast<const uintptr_t*>(fp);
       uintptr_t ra = record[1];
       if (!is_code(ra)) break;

@@ -30,8 +30,8 @@ void context_redirect_to_landing(void* ucp, cgg_guard_frame* guard) {
   // below it belongs to the abandoned guarded frames, so the landing pad may
   // run there. This holds for a stack overflow too: that region was in use.
   uintptr_t sp = (reinterpret_cast<uintptr_t>(guard->jb[2]) - kLandingGap) & ~uintptr_t{15};
-  sp -= sizeof(uintptr_t);                      // as if `call` pushed a return address
-  *reinterpret_cast<uintptr_t*>(sp) = 0;        // ...of 0: unwinders stop here
+  sp -= sizeof(uintptr_t);                // as if `call` pushed a return address
+  *reinterpret_cast<uintptr_t*>(sp) = 0;  // ...of 0: unwinders stop here
   uc->uc_mcontext.gregs[REG_RSP] = static_cast<greg_t>(sp);
   uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(&cgg_landing_pad);
   uc->uc_mcontext.gregs[REG_RDI] = reinterpret_cast<greg_t>(guard);

@@ -19,17 +19,21 @@ void count_contained(int signo) {
     counters.cxx_exceptions.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (signo > 0 && signo < CGG_NSIG) counters.contained[signo].fetch_add(1, std::memory_order_relaxed);
+  if (signo > 0 && signo < CGG_NSIG)
+    counters.contained[signo].fetch_add(1, std::memory_order_relaxed);
   // The jump skipped the faulting code's clean-up.
   counters.tainted.store(1, std::memory_order_relaxed);
 }
 
 void count_chained(int signo) {
-  if (signo > 0 && signo < CGG_NSIG) counters.chained[signo].fetch_add(1, std::memory_order_relaxed);
+  if (signo > 0 && signo < CGG_NSIG)
+    counters.chained[signo].fetch_add(1, std::memory_order_relaxed);
   counters.chained_total.fetch_add(1, std::memory_order_relaxed);
 }
 
-uint64_t next_fault_id() { return counters.next_fault_id.fetch_add(1, std::memory_order_relaxed) + 1; }
+uint64_t next_fault_id() {
+  return counters.next_fault_id.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 }  // namespace cgoguard
 
@@ -37,7 +41,9 @@ using cgoguard::counters;
 
 extern "C" {
 
-int cgg_tainted(void) { return counters.tainted.load(std::memory_order_relaxed); }
+int cgg_tainted(void) {
+  return counters.tainted.load(std::memory_order_relaxed);
+}
 
 void cgg_get_stats(cgg_stats* out) {
   if (out == nullptr) return;

@@ -138,7 +138,8 @@ void locate(uintptr_t pc, uintptr_t lookup, Symbol* s) {
   s->module = info.dli_fname != nullptr ? info.dli_fname : "";
   s->module_offset = pc - reinterpret_cast<uintptr_t>(info.dli_fbase);
   dwarf_eh_bases bases = {};
-  if (_Unwind_Find_FDE(reinterpret_cast<void*>(lookup), &bases) != nullptr && bases.func != nullptr) {
+  if (_Unwind_Find_FDE(reinterpret_cast<void*>(lookup), &bases) != nullptr &&
+      bases.func != nullptr) {
     s->function_offset = pc - reinterpret_cast<uintptr_t>(bases.func);
   } else if (info.dli_saddr != nullptr) {
     s->function_offset = pc - reinterpret_cast<uintptr_t>(info.dli_saddr);

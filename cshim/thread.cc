@@ -32,7 +32,9 @@ void on_thread_exit(void* arg) {
   delete extra;
 }
 
-void make_exit_key() { exit_key_error = pthread_key_create(&exit_key, on_thread_exit); }
+void make_exit_key() {
+  exit_key_error = pthread_key_create(&exit_key, on_thread_exit);
+}
 
 // Bounds of the calling thread's stack. For the main thread glibc reads
 // /proc/self/maps, which allocates: that is why this runs here, once per

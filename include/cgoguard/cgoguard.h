@@ -63,8 +63,8 @@ extern "C" {
 /* What a contained fault looked like. Filled in by the signal handler (raw
  * values only) and completed after the jump back (nothing is symbolized). */
 typedef struct cgg_fault {
-  int signo;     /* signal number, or CGG_CXX_EXCEPTION */
-  int code;      /* si_code; 0 for an exception */
+  int signo;      /* signal number, or CGG_CXX_EXCEPTION */
+  int code;       /* si_code; 0 for an exception */
   uintptr_t addr; /* si_addr: the faulting data address (SEGV/BUS) or instruction (FPE/ILL) */
   uintptr_t pc;   /* instruction pointer at the fault */
   uintptr_t sp;   /* stack pointer at the fault */
@@ -113,11 +113,11 @@ CGG_API int cgg_tainted(void);
  * a record whose frame was abandoned (a Go panic unwinding through it) may be
  * overwritten at any time, and cgoguard never follows pointers out of it. */
 typedef struct cgg_guard_frame {
-  void* jb[5];         /* __builtin_setjmp buffer */
-  cgg_fault* out;      /* where the handler writes the fault */
-  uint64_t cookie;     /* matches the thread's list entry while armed */
-  int signo;           /* set by the handler on a fault */
-  int index;           /* position in the thread's guard list when armed */
+  void* jb[5];     /* __builtin_setjmp buffer */
+  cgg_fault* out;  /* where the handler writes the fault */
+  uint64_t cookie; /* matches the thread's list entry while armed */
+  int signo;       /* set by the handler on a fault */
+  int index;       /* position in the thread's guard list when armed */
 } cgg_guard_frame;
 
 /* The three steps CGG_GUARD expands to; call them only through the macro. */
@@ -138,19 +138,19 @@ CGG_API int cgg_guard_landed(cgg_guard_frame* frame);
  * Rules, as for setjmp: `stmt` must not leave by return, goto or break, and a
  * local variable that stmt modifies and the caller reads after a fault must
  * be volatile. C++ exceptions are not caught here; use cgg_call. */
-#define CGG_GUARD(out, stmt)                                                    \
-  __extension__({                                                               \
-    cgg_guard_frame cgg_frame_;                                                 \
+#define CGG_GUARD(out, stmt)                                                       \
+  __extension__({                                                                  \
+    cgg_guard_frame cgg_frame_;                                                    \
     int cgg_rc_ = cgg_guard_enter(&cgg_frame_, (out), __builtin_frame_address(0)); \
-    if (cgg_rc_ == 0) {                                                         \
-      if (__builtin_setjmp(cgg_frame_.jb) == 0) {                               \
-        stmt;                                                                   \
-        cgg_guard_leave(&cgg_frame_);                                           \
-      } else {                                                                  \
-        cgg_rc_ = cgg_guard_landed(&cgg_frame_);                                \
-      }                                                                         \
-    }                                                                           \
-    cgg_rc_;                                                                    \
+    if (cgg_rc_ == 0) {                                                            \
+      if (__builtin_setjmp(cgg_frame_.jb) == 0) {                                  \
+        stmt;                                                                      \
+        cgg_guard_leave(&cgg_frame_);                                              \
+      } else {                                                                     \
+        cgg_rc_ = cgg_guard_landed(&cgg_frame_);                                   \
+      }                                                                            \
+    }                                                                              \
+    cgg_rc_;                                                                       \
   })
 #endif
 
@@ -204,8 +204,8 @@ typedef struct cgg_stats {
   uint64_t cxx_exceptions;      /* contained C++ exceptions */
   uint64_t chained[CGG_NSIG];   /* signals passed to the previous handler */
   uint64_t chained_total;
-  int tainted;                  /* as cgg_tainted() */
-  uint32_t displaced;           /* as cgg_check_handlers() */
+  int tainted;        /* as cgg_tainted() */
+  uint32_t displaced; /* as cgg_check_handlers() */
 } cgg_stats;
 
 /* Fills *out (no-op for NULL). Counters are monotonic. */

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make test`: every test of the project. Run from a fresh clone after
+# ci/install-deps.sh (make test does that first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "formatting and vet"
+ci/check-format.sh
+
+step "C++ core: build, GoogleTest suite"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build
+ctest --test-dir build --output-on-failure -j2
+
+step "C++ core under AddressSanitizer + UBSan"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGG_SANITIZE=ON -DCGG_BUILD_BENCHMARKS=OFF
+cmake --build build-asan
+ci/ctest-sanitized.sh build-asan
+
+step "Go: go test ./..."
+go test -count=1 ./...
+
+step "Go: go test -race ./..."
+go test -count=1 -race ./...
+
+step "Go sub-modules"
+for mod in $(git ls-files '*/go.mod' | xargs -r -n1 dirname); do
+  (cd "$mod" && go vet ./... && go test -count=1 ./... && go test -count=1 -race ./...)
+done
+
+step "the library from an outside module, after make install"
+ci/test-extmod.sh
+
+printf '\nall tests passed\n'
