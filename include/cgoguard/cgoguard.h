@@ -127,9 +127,11 @@ CGG_API int cgg_guard_landed(cgg_guard_frame* frame);
 
 #if defined(__GNUC__)
 /* CGG_GUARD(out, stmt) runs the statement `stmt` under a guard, in place, with
- * no trampoline function. Evaluates to 0 when stmt completed, else the signal
- * number (the record is in *out when out is not NULL, and in
- * cgg_last_fault()). For cgo preambles and plain C:
+ * no trampoline function. Evaluates to 0 when stmt completed, the signal
+ * number of a contained fault (the record is in *out when out is not NULL,
+ * and in cgg_last_fault()), or -errno when the guard could not be armed
+ * (stmt did not run: -EOVERFLOW past CGG_MAX_GUARD_DEPTH). For cgo preambles
+ * and plain C:
  *
  *   static int guarded_parse(const char* s, int* result, cgg_fault* f) {
  *     return CGG_GUARD(f, *result = parse(s));
