@@ -103,6 +103,15 @@ func Init(opts ...Option) error {
 		return fmt.Errorf("cgoguard: cgg_init: %w", syscall.Errno(rc))
 	}
 	if !initialized.Load() {
+		// cgg_init installs nothing if C code already called it, say from a
+		// constructor that ran before the Go runtime installed its handlers,
+		// which then replaced ours. Go back on top, chaining to the Go
+		// runtime's handlers.
+		if C.cgg_check_handlers() != 0 {
+			if rc := C.cgg_reinstall(C.CGG_REINSTALL_CHAIN_DISPLACER); rc != 0 {
+				return fmt.Errorf("cgoguard: reinstalling over the Go runtime's handlers: %w", syscall.Errno(rc))
+			}
+		}
 		if id := C.cgoguard_register_reporter(); id < 0 {
 			return fmt.Errorf("cgoguard: registering the report callback: %w", syscall.Errno(-id))
 		}
