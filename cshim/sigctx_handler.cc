@@ -47,6 +47,14 @@ const GuardEntry* candidate_guard(ThreadState* ts, uintptr_t sp) {
   return &ts->extra->guards[ts->depth - 1];
 }
 
+// Reads the cookie of a guard record that may sit in a dead frame: whether it
+// does is the very question. The memory is mapped (see try_claim), but a newer
+// frame's ASan redzone may cover it, so the read is exempt from ASan.
+__attribute__((noinline, no_sanitize("address"))) uint64_t record_cookie(
+    const cgg_guard_frame* guard) {
+  return guard->cookie;
+}
+
 // Tries to claim the fault. On success the context is redirected to the
 // landing pad and true is returned. Kept out of line so that its local fault
 // record (about 1 KiB) is off the stack again when we chain: the Go runtime's
@@ -67,11 +75,16 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
     return false;
   }
   auto* guard = reinterpret_cast<cgg_guard_frame*>(entry->frame);
-  // kUnknown means the walk broke on a smashed stack; the stack-range check
-  // above already placed the fault on this thread's native stack below the
-  // guard. The record lies between the faulting sp and the stack's top, so it
-  // is mapped; its cookie tells whether it still holds this guard.
-  if (reach == GuardReach::kUnknown && guard->cookie != entry->cookie) {
+  // The record lies between the faulting sp and the stack's top, so it is
+  // mapped; its cookie tells whether it still holds this guard. Needed for
+  // kUnknown (the walk broke on a smashed stack; the stack-range check above
+  // already placed the fault on this thread's native stack below the guard)
+  // and for kOnStack too: the walk knows the owner only by stack range and
+  // frame pointer, and a different function that runs where an abandoned
+  // owner ran (same caller, same depth) with a frame pointer has both. Its
+  // locals have overwritten the dead record, whose jb would send the landing
+  // pad into garbage.
+  if (record_cookie(guard) != entry->cookie) {
     set_sync_signals_blocked(true);
     return false;
   }

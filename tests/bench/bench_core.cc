@@ -1,0 +1,238 @@
+// Core benchmarks: the cost of a guarded call against a direct one, of a
+// contained fault's round trip, and of symbolizing a 16-frame fault cold and
+// cached; plus the memory the first symbolization in a process costs.
+//
+// Without --benchmark_repetitions the program runs 5 repetitions and reports
+// aggregates (the median is the figure to quote); it then prints the
+// guarded/direct ratio computed from the medians.
+#include <benchmark/benchmark.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cgg_fixtures.h"
+#include "cgoguard/cgoguard.h"
+
+namespace {
+
+// Deep enough that the fault has at least 16 frames (null write + levels of
+// recursion + the fixture's entry + cgg_call + caller).
+int g_depth = 16;
+constexpr int kSymbolizedFrames = 16;
+
+void BM_DirectCall(benchmark::State& state) {
+  // volatile: the compiler must make the indirect call every time.
+  void (*volatile fn)(void*) = cgg_fx_empty;
+  for (auto _ : state) fn(nullptr);
+}
+BENCHMARK(BM_DirectCall);
+
+void BM_GuardedCall(benchmark::State& state) {
+  void (*volatile fn)(void*) = cgg_fx_empty;
+  cgg_fault fault;
+  for (auto _ : state) {
+    int rc = cgg_call(fn, nullptr, &fault);
+    benchmark::DoNotOptimize(rc);
+  }
+}
+BENCHMARK(BM_GuardedCall);
+
+// A contained SIGSEGV, from the fault to cgg_call returning with the raw
+// frames recorded (nothing symbolized).
+void BM_FaultRoundTrip(benchmark::State& state) {
+  cgg_fault fault;
+  long frames = 0;
+  for (auto _ : state) {
+    if (cgg_call(cgg_fx_null_write, nullptr, &fault) != SIGSEGV) {
+      state.SkipWithError("fault not contained");
+      return;
+    }
+    frames += fault.nframes;
+  }
+  state.counters["frames"] =
+      benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_FaultRoundTrip)->ComputeStatistics("min", [](const std::vector<double>& v) {
+  return *std::min_element(v.begin(), v.end());
+});
+
+bool DeepFault(cgg_fault* fault) {
+  return cgg_call(cgg_fx_deep_null_write, &g_depth, fault) == SIGSEGV &&
+         fault->nframes >= kSymbolizedFrames;
+}
+
+// Symbolizing 16 frames with cgoguard's cache empty (the debug information
+// is loaded already: see the first-symbolization figures printed first).
+void BM_Symbolize16Cold(benchmark::State& state) {
+  cgg_fault fault;
+  cgg_symbol symbols[kSymbolizedFrames];
+  for (auto _ : state) {
+    state.PauseTiming();
+    cgg_symbol_cache_clear();
+    bool ok = DeepFault(&fault);
+    state.ResumeTiming();
+    if (!ok) {
+      state.SkipWithError("no 16-frame fault");
+      return;
+    }
+    int n = cgg_symbolize_fault(&fault, symbols, kSymbolizedFrames);
+    benchmark::DoNotOptimize(n);
+  }
+}
+// Real time: the lookups run on cgoguard's symbolizer thread.
+BENCHMARK(BM_Symbolize16Cold)->UseRealTime();
+
+void BM_Symbolize16Cached(benchmark::State& state) {
+  cgg_fault fault;
+  cgg_symbol symbols[kSymbolizedFrames];
+  if (!DeepFault(&fault)) {
+    state.SkipWithError("no 16-frame fault");
+    return;
+  }
+  cgg_symbolize_fault(&fault, symbols, kSymbolizedFrames);  // fill the cache
+  for (auto _ : state) {
+    int n = cgg_symbolize_fault(&fault, symbols, kSymbolizedFrames);
+    benchmark::DoNotOptimize(n);
+  }
+}
+BENCHMARK(BM_Symbolize16Cached)->UseRealTime();
+
+long StatusKiB(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string key = std::string(field) + ":";
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, key.size(), key) == 0) return std::stol(line.substr(key.size()));
+  }
+  return -1;
+}
+
+double NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// The first symbolization in the process loads debug information; measured
+// once, before any benchmark runs, and added to the report's context.
+void MeasureFirstSymbolization() {
+  cgg_fault fault;
+  if (!DeepFault(&fault)) {
+    fprintf(stderr, "first symbolization: no 16-frame fault\n");
+    return;
+  }
+  long rss0 = StatusKiB("VmRSS"), hwm0 = StatusKiB("VmHWM");
+  double t0 = NowMs();
+  cgg_symbol symbols[kSymbolizedFrames];
+  int n = cgg_symbolize_fault(&fault, symbols, kSymbolizedFrames);
+  double ms = NowMs() - t0;
+  long rss1 = StatusKiB("VmRSS"), hwm1 = StatusKiB("VmHWM");
+  char text[256];
+  snprintf(text, sizeof text,
+           "%d frames in %.1f ms; VmRSS %ld -> %ld KiB (+%ld); VmHWM %ld -> %ld KiB (+%ld)", n, ms,
+           rss0, rss1, rss1 - rss0, hwm0, hwm1, hwm1 - hwm0);
+  benchmark::AddCustomContext("first_symbolization", text);
+}
+
+// Console output as usual; remembers per-iteration real times so that the
+// guarded/direct ratio can be printed at the end.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  explicit RatioReporter(OutputOptions options) : ConsoleReporter(options) {}
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      if (run.error_occurred) continue;
+      const std::string& name = run.run_name.function_name;
+      if (run.run_type == Run::RT_Aggregate) {
+        if (run.aggregate_name == "median") median_[name] = run.GetAdjustedRealTime();
+      } else {
+        samples_[name].push_back(run.GetAdjustedRealTime());
+      }
+    }
+  }
+
+  // The median of `name`: the aggregate if reported, else of the samples.
+  double Median(const std::string& name) const {
+    auto it = median_.find(name);
+    if (it != median_.end()) return it->second;
+    auto s = samples_.find(name);
+    if (s == samples_.end() || s->second.empty()) return -1;
+    std::vector<double> v = s->second;
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+ private:
+  std::map<std::string, double> median_;
+  std::map<std::string, std::vector<double>> samples_;
+};
+
+// Output options as the default console reporter would take them from
+// --benchmark_color (true, false or auto, the default: only on a terminal).
+benchmark::ConsoleReporter::OutputOptions ConsoleOptions(int argc, char** argv) {
+  bool color = isatty(STDOUT_FILENO) != 0;
+  for (int i = 1; i < argc; i++) {
+    const char* flag = "--benchmark_color=";
+    if (strncmp(argv[i], flag, strlen(flag)) != 0) continue;
+    std::string value = argv[i] + strlen(flag);
+    if (value == "true" || value == "yes" || value == "1") color = true;
+    if (value == "false" || value == "no" || value == "0") color = false;
+  }
+  return color ? benchmark::ConsoleReporter::OO_Defaults : benchmark::ConsoleReporter::OO_Tabular;
+}
+
+bool HasFlag(int argc, char** argv, const char* prefix) {
+  for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], prefix, strlen(prefix)) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (cgg_init(0) != 0) return 1;
+  MeasureFirstSymbolization();
+
+  std::vector<char*> args(argv, argv + argc);
+  std::string reps = "--benchmark_repetitions=5";
+  std::string aggregates = "--benchmark_report_aggregates_only=true";
+  std::string min_time = "--benchmark_min_time=0.2";
+  if (!HasFlag(argc, argv, "--benchmark_repetitions")) {
+    args.push_back(&reps[0]);
+    if (!HasFlag(argc, argv, "--benchmark_report_aggregates_only")) args.push_back(&aggregates[0]);
+  }
+  if (!HasFlag(argc, argv, "--benchmark_min_time")) args.push_back(&min_time[0]);
+  int n = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  benchmark::Initialize(&n, args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+
+  // The ratio needs the console reporter; other formats run as usual.
+  if (HasFlag(argc, argv, "--benchmark_format=") &&
+      !HasFlag(argc, argv, "--benchmark_format=console")) {
+    benchmark::RunSpecifiedBenchmarks();
+  } else {
+    RatioReporter reporter(ConsoleOptions(argc, argv));
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    double direct = reporter.Median("BM_DirectCall");
+    double guarded = reporter.Median("BM_GuardedCall");
+    if (direct > 0 && guarded > 0) {
+      printf("guarded/direct = %.2fx (median %.2f ns vs %.2f ns; overhead %.2f ns per call)\n",
+             guarded / direct, guarded, direct, guarded - direct);
+    }
+  }
+  benchmark::Shutdown();
+  return 0;
+}

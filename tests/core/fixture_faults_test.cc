@@ -1,0 +1,394 @@
+// Every crash fixture run under cgg_call: the call returns the signal, and the
+// record holds the kernel's si_code and si_addr, the faulting pc, raw frames
+// that symbolize to the fixture, and the faulting thread. Also the cases that
+// must NOT be contained (raise(), abort() without CGG_CONTAIN_ABORT).
+#include <signal.h>
+#include <string.h>
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.h"
+
+namespace {
+
+using cgg_test::HasFrame;
+using cgg_test::HasFrameContaining;
+using cgg_test::Tid;
+
+// Where a fixture's si_addr points.
+enum class AddrIs {
+  kExact,      // a fixed data address, given by Case::addr
+  kPc,         // the faulting instruction (SIGFPE, SIGILL)
+  kZero,       // none (SIGTRAP from int3, SIGABRT)
+  kNearStack,  // the stack overflow: next to the faulting stack pointer
+};
+
+struct Case {
+  const char* name;
+  void (*fn)(void*);
+  void* arg;
+  int signo;
+  std::vector<int> codes;  // accepted si_code values
+  AddrIs addr_is;
+  uintptr_t (*addr)();              // for kExact
+  const char* at_pc;                // function holding the faulting pc, or nullptr
+  std::vector<const char*> frames;  // functions that must appear among the frames
+  unsigned init_flags;
+  bool x86_64_only;
+};
+
+uintptr_t NullReadAddr() {
+  return CGG_FX_NULL_READ_ADDR;
+}
+uintptr_t NullWriteAddr() {
+  return CGG_FX_NULL_WRITE_ADDR;
+}
+uintptr_t BadCallAddr() {
+  return CGG_FX_BAD_CALL_ADDR;
+}
+uintptr_t WriteToAddr() {
+  return 0x2340;
+}
+
+uintptr_t g_write_to_target = 0x2340;
+int g_deep_levels = 20;
+long g_spin_iterations = 1000;
+cgg_fx_callback g_faulting_callback = {cgg_fx_null_write, nullptr};
+
+#if defined(__x86_64__)
+constexpr int kIllCode = ILL_ILLOPN;  // ud2
+constexpr int kTrapCode = SI_KERNEL;  // int3
+#else
+constexpr int kIllCode = ILL_ILLOPC;   // udf
+constexpr int kTrapCode = TRAP_BRKPT;  // brk
+#endif
+
+const std::vector<Case>& Cases() {
+  // One row per fixture: name, function, argument, signal, accepted si_code,
+  // where si_addr points, function at the pc, functions among the frames,
+  // cgg_init flags, x86-64 only.
+  // clang-format off
+  static const std::vector<Case> cases = {
+      {"NullRead", cgg_fx_null_read, nullptr, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kExact, NullReadAddr, "cgg_fx_null_read", {"cgg_fx_null_read"}, 0, false},
+      {"NullWrite", cgg_fx_null_write, nullptr, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kExact, NullWriteAddr, "cgg_fx_null_write", {"cgg_fx_null_write"}, 0, false},
+      {"ReadonlyWrite", cgg_fx_readonly_write, nullptr, SIGSEGV, {SEGV_ACCERR},
+       AddrIs::kExact, cgg_fx_readonly_address, "cgg_fx_readonly_write",
+       {"cgg_fx_readonly_write"}, 0, false},
+      // The pc is the bad address itself; the caller is found from the return
+      // address the call left.
+      {"BadFunctionPointer", cgg_fx_bad_function_pointer, nullptr, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kExact, BadCallAddr, nullptr, {"cgg_fx_bad_function_pointer"}, 0, false},
+      // The main thread's stack grows into the unmapped guard gap (MAPERR); a
+      // stack with a PROT_NONE guard page gives ACCERR.
+      {"StackOverflow", cgg_fx_stack_overflow, nullptr, SIGSEGV, {SEGV_MAPERR, SEGV_ACCERR},
+       AddrIs::kNearStack, nullptr, "recurse_forever", {"recurse_forever"}, 0, false},
+      {"BusPastEof", cgg_fx_bus_past_eof, nullptr, SIGBUS, {BUS_ADRERR},
+       AddrIs::kExact, cgg_fx_bus_address, "cgg_fx_bus_past_eof", {"cgg_fx_bus_past_eof"}, 0,
+       false},
+      {"DivideByZero", cgg_fx_divide_by_zero, nullptr, SIGFPE, {FPE_INTDIV},
+       AddrIs::kPc, nullptr, "cgg_fx_divide_by_zero", {"cgg_fx_divide_by_zero"}, 0, true},
+      {"IllegalInstruction", cgg_fx_illegal_instruction, nullptr, SIGILL, {kIllCode},
+       AddrIs::kPc, nullptr, "cgg_fx_illegal_instruction", {"cgg_fx_illegal_instruction"}, 0,
+       false},
+      {"Trap", cgg_fx_trap, nullptr, SIGTRAP, {kTrapCode},
+       AddrIs::kZero, nullptr, "cgg_fx_trap", {"cgg_fx_trap"}, 0, false},
+      // abort() raises the signal in libc (pthread_kill); the fixture is
+      // further out.
+      {"Abort", cgg_fx_abort, nullptr, SIGABRT, {SI_TKILL},
+       AddrIs::kZero, nullptr, nullptr, {"cgg_fx_abort", "abort"}, CGG_CONTAIN_ABORT, false},
+      {"AssertFail", cgg_fx_assert_fail, nullptr, SIGABRT, {SI_TKILL},
+       AddrIs::kZero, nullptr, nullptr, {"cgg_fx_assert_fail", "__assert_fail"},
+       CGG_CONTAIN_ABORT, false},
+      // The fault happens under libc frames; the walk must get through them.
+      {"QsortCallback", cgg_fx_fault_in_qsort_callback, nullptr, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kExact, NullWriteAddr, "compare_faulting",
+       {"compare_faulting", "cgg_fx_fault_in_qsort_callback"}, 0, false},
+      {"CallCallback", cgg_fx_call_callback, &g_faulting_callback, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kExact, NullWriteAddr, "cgg_fx_null_write",
+       {"cgg_fx_null_write", "cgg_fx_call_callback"}, 0, false},
+      {"DeepNullWrite", cgg_fx_deep_null_write, &g_deep_levels, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kExact, NullWriteAddr, "cgg_fx_null_write", {"deep", "cgg_fx_deep_null_write"},
+       0, false},
+      {"WriteTo", cgg_fx_write_to, &g_write_to_target, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kExact, WriteToAddr, "cgg_fx_write_to", {"cgg_fx_write_to"}, 0, false},
+      {"SpinThenFault", cgg_fx_spin_then_fault, &g_spin_iterations, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kExact, NullWriteAddr, "cgg_fx_null_write",
+       {"cgg_fx_null_write", "cgg_fx_spin_then_fault"}, 0, false},
+  };
+  // clang-format on
+  return cases;
+}
+
+// Names the parameter in test output and ctest listings.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
+
+const char* SignalName(int signo) {
+  switch (signo) {
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGILL:
+      return "SIGILL";
+    case SIGTRAP:
+      return "SIGTRAP";
+    case SIGABRT:
+      return "SIGABRT";
+  }
+  return "?";
+}
+
+class FixtureFault : public testing::TestWithParam<Case> {};
+
+TEST_P(FixtureFault, IsContainedWithExactRecord) {
+  const Case& c = GetParam();
+#if !defined(__x86_64__)
+  if (c.x86_64_only) {
+    GTEST_SKIP() << "this architecture does not trap on integer division by zero";
+  }
+#endif
+  if (c.fn == cgg_fx_stack_overflow && !cgg_test::MainStackIsBounded()) {
+    GTEST_SKIP() << "main thread stack is unlimited (ulimit -s)";
+  }
+  ASSERT_EQ(cgg_init(c.init_flags), 0);
+  uintptr_t expected_addr = c.addr != nullptr ? c.addr() : 0;
+  if (c.addr_is == AddrIs::kExact && c.addr == cgg_fx_bus_address) {
+    ASSERT_NE(expected_addr, 0u);
+  }
+
+  cgg_fault fault;
+  memset(&fault, 0xAB, sizeof fault);  // nothing may be left over from before
+  int rc = cgg_call(c.fn, c.arg, &fault);
+
+  ASSERT_EQ(rc, c.signo) << fault.what;
+  EXPECT_EQ(fault.signo, c.signo);
+  EXPECT_NE(std::find(c.codes.begin(), c.codes.end(), fault.code), c.codes.end())
+      << "si_code " << fault.code;
+  switch (c.addr_is) {
+    case AddrIs::kExact:
+      EXPECT_EQ(fault.addr, expected_addr);
+      break;
+    case AddrIs::kPc:
+      EXPECT_EQ(fault.addr, fault.pc);
+      break;
+    case AddrIs::kZero:
+      EXPECT_EQ(fault.addr, 0u);
+      break;
+    case AddrIs::kNearStack:
+      // The overflowing push or store lands within a frame of the stack pointer.
+      EXPECT_LT(fault.addr, fault.sp + 4096);
+      EXPECT_GT(fault.addr + 4096, fault.sp);
+      break;
+  }
+  EXPECT_NE(fault.pc, 0u);
+  EXPECT_NE(fault.sp, 0u);
+  if (c.fn == cgg_fx_bad_function_pointer) {
+    EXPECT_EQ(fault.pc, CGG_FX_BAD_CALL_ADDR);
+  }
+  ASSERT_GE(fault.nframes, 2);
+  ASSERT_LE(fault.nframes, CGG_MAX_FRAMES);
+  EXPECT_EQ(fault.frames[0], fault.pc);
+  // Only the stack overflow is deeper than CGG_MAX_FRAMES.
+  EXPECT_EQ(fault.truncated, c.fn == cgg_fx_stack_overflow ? 1 : 0);
+  EXPECT_EQ(fault.thread_id, static_cast<uint64_t>(Tid()));
+  EXPECT_GT(fault.id, 0u);
+  std::string what = fault.what;
+  EXPECT_EQ(what.rfind(std::string(SignalName(c.signo)) + ": ", 0), 0u) << what;
+  EXPECT_EQ(cgg_last_fault(), &fault);
+  EXPECT_EQ(cgg_guard_depth(), 0);
+
+  if (c.at_pc != nullptr) {
+    cgg_symbol at_pc;
+    ASSERT_EQ(cgg_symbolize(fault.pc, 0, &at_pc), 0);
+    EXPECT_STREQ(at_pc.function, c.at_pc);
+  }
+  for (const char* name : c.frames) EXPECT_TRUE(HasFrame(fault, name));
+#if defined(__x86_64__)
+  // The instruction bytes confirm the pc: ud2 is 0f 0b; int3 (cc) traps
+  // after executing, so the pc follows it.
+  if (c.signo == SIGILL) {
+    EXPECT_EQ(reinterpret_cast<const uint8_t*>(fault.pc)[0], 0x0f);
+    EXPECT_EQ(reinterpret_cast<const uint8_t*>(fault.pc)[1], 0x0b);
+  }
+  if (c.signo == SIGTRAP) {
+    EXPECT_EQ(reinterpret_cast<const uint8_t*>(fault.pc)[-1], 0xcc);
+  }
+#endif
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFixtures, FixtureFault, testing::ValuesIn(Cases()),
+                         [](const testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST(FixtureFault, CxxExceptionIsReturnedWithItsMessage) {
+  cgg_stats before = cgg_test::Stats();
+  cgg_fault fault;
+  memset(&fault, 0xAB, sizeof fault);
+  int rc = cgg_call(cgg_fx_cxx_throw, nullptr, &fault);
+  ASSERT_EQ(rc, CGG_CXX_EXCEPTION);
+  EXPECT_EQ(fault.signo, CGG_CXX_EXCEPTION);
+  EXPECT_EQ(fault.code, 0);
+  EXPECT_EQ(std::string(fault.what), std::string("std::runtime_error: ") + CGG_FX_EXCEPTION_TEXT);
+  // Documented limitation: the throw site is gone by the time the catch in
+  // cgg_call runs, so an exception carries no frames.
+  EXPECT_EQ(fault.nframes, 0);
+  EXPECT_EQ(fault.thread_id, static_cast<uint64_t>(Tid()));
+  EXPECT_GT(fault.id, 0u);
+  EXPECT_EQ(cgg_last_fault(), &fault);
+  EXPECT_EQ(cgg_guard_depth(), 0);
+  EXPECT_EQ(cgg_test::Stats().cxx_exceptions, before.cxx_exceptions + 1);
+}
+
+TEST(FixtureFault, NonStdExceptionIsReturnedWithItsType) {
+  cgg_fault fault;
+  int rc = cgg_call(cgg_fx_cxx_throw_int, nullptr, &fault);
+  ASSERT_EQ(rc, CGG_CXX_EXCEPTION);
+  EXPECT_EQ(fault.signo, CGG_CXX_EXCEPTION);
+  EXPECT_EQ(std::string(fault.what), "int: exception not derived from std::exception");
+  EXPECT_EQ(fault.nframes, 0);
+}
+
+struct NativeThreadRun {
+  int rc = -1;
+  pid_t tid = 0;
+  int depth_after = -1;
+  cgg_fault fault;
+};
+
+void GuardedNullWriteBody(void* arg) {
+  auto* run = static_cast<NativeThreadRun*>(arg);
+  run->tid = Tid();
+  run->rc = cgg_call(cgg_fx_null_write, nullptr, &run->fault);
+  run->depth_after = cgg_guard_depth();
+}
+
+TEST(FixtureFault, NativeThreadFaultIsContainedOnThatThread) {
+  NativeThreadRun run;
+  ASSERT_EQ(cgg_fx_run_on_native_thread(GuardedNullWriteBody, &run, 0), 0);
+  ASSERT_EQ(run.rc, SIGSEGV);
+  EXPECT_NE(run.tid, Tid());
+  EXPECT_EQ(run.fault.thread_id, static_cast<uint64_t>(run.tid));
+  EXPECT_EQ(run.fault.code, SEGV_MAPERR);
+  EXPECT_EQ(run.fault.addr, CGG_FX_NULL_WRITE_ADDR);
+  EXPECT_EQ(run.depth_after, 0);
+  EXPECT_TRUE(HasFrame(run.fault, "cgg_fx_null_write"));
+  EXPECT_TRUE(HasFrameContaining(run.fault, "GuardedNullWriteBody"));
+}
+
+TEST(FixtureFault, LastFaultHoldsTheRecordWhenOutIsNull) {
+  // A thread that never faulted has no record.
+  const cgg_fault* on_fresh_thread = reinterpret_cast<const cgg_fault*>(1);
+  std::thread([&] { on_fresh_thread = cgg_last_fault(); }).join();
+  EXPECT_EQ(on_fresh_thread, nullptr);
+
+  ASSERT_EQ(cgg_call(cgg_fx_null_write, nullptr, nullptr), SIGSEGV);
+  const cgg_fault* last = cgg_last_fault();
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->signo, SIGSEGV);
+  EXPECT_EQ(last->addr, CGG_FX_NULL_WRITE_ADDR);
+  EXPECT_EQ(last->thread_id, static_cast<uint64_t>(Tid()));
+  EXPECT_TRUE(HasFrame(*last, "cgg_fx_null_write"));
+  uint64_t first_id = last->id;
+
+  // The next contained fault replaces it.
+  ASSERT_EQ(cgg_call(cgg_fx_readonly_write, nullptr, nullptr), SIGSEGV);
+  last = cgg_last_fault();
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->addr, cgg_fx_readonly_address());
+  EXPECT_GT(last->id, first_id);
+
+  // A clean call leaves it alone.
+  int counter = 0;
+  ASSERT_EQ(cgg_call(cgg_fx_increment, &counter, nullptr), 0);
+  EXPECT_EQ(counter, 1);
+  EXPECT_EQ(cgg_last_fault(), last);
+  EXPECT_EQ(last->addr, cgg_fx_readonly_address());
+}
+
+TEST(FixtureFault, CleanCallReturnsZeroAndLeavesTheRecordAlone) {
+  cgg_fault fault;
+  memset(&fault, 0x5A, sizeof fault);
+  int counter = 41;
+  ASSERT_EQ(cgg_call(cgg_fx_increment, &counter, &fault), 0);
+  EXPECT_EQ(counter, 42);
+  // Records are touched only on the fault path.
+  cgg_fault untouched;
+  memset(&untouched, 0x5A, sizeof untouched);
+  EXPECT_EQ(memcmp(&fault, &untouched, sizeof fault), 0);
+}
+
+// raise() is a signal sent by the process, not a fault of the guarded code:
+// cgoguard must pass it on, here to the default action.
+TEST(FixtureFaultDeathTest, RaisedSegvIsNotContained) {
+  EXPECT_EXIT(
+      {
+        cgg_init(0);
+        cgg_call(cgg_fx_raise_segv, nullptr, nullptr);
+        fprintf(stderr, "survived\n");
+        _exit(0);
+      },
+      testing::KilledBySignal(SIGSEGV), cgg_test::Output({}, {"survived"}));
+}
+
+// With a previous handler that returns, the raised signal reaches it exactly
+// as the kernel delivered it, and the guarded call then returns normally.
+TEST(FixtureFaultDeathTest, RaisedSegvGoesToThePreviousHandler) {
+  EXPECT_EXIT(
+      {
+        cgg_test::InstallRecordingHandler(SIGSEGV);
+        cgg_init(0);
+        cgg_fault fault;
+        int rc = cgg_call(cgg_fx_raise_segv, nullptr, &fault);
+        fprintf(stderr, "rc=%d calls=%d signo=%d code=%d\n", rc,
+                static_cast<int>(cgg_test::g_seen.calls), static_cast<int>(cgg_test::g_seen.signo),
+                static_cast<int>(cgg_test::g_seen.code));
+        _exit(0);
+      },
+      testing::ExitedWithCode(0),
+      cgg_test::Output({"rc=0 calls=1 signo=11 code=" + std::to_string(SI_TKILL) + "\n"}));
+}
+
+TEST(FixtureFaultDeathTest, AbortWithoutContainAbortKillsTheProcess) {
+  EXPECT_EXIT(
+      {
+        cgg_init(0);
+        cgg_call(cgg_fx_abort, nullptr, nullptr);
+        fprintf(stderr, "survived\n");
+        _exit(0);
+      },
+      testing::KilledBySignal(SIGABRT), cgg_test::Output({}, {"survived"}));
+}
+
+TEST(FixtureFaultDeathTest, AssertWithoutContainAbortKillsTheProcess) {
+  EXPECT_EXIT(
+      {
+        cgg_init(0);
+        cgg_call(cgg_fx_assert_fail, nullptr, nullptr);
+        _exit(0);
+      },
+      testing::KilledBySignal(SIGABRT), cgg_test::Output({"assertion failed on purpose"}));
+}
+
+// The first cgg_init decides about SIGTRAP: with CGG_NO_TRAP it is chained.
+TEST(FixtureFaultDeathTest, TrapWithNoTrapFlagKillsTheProcess) {
+  EXPECT_EXIT(
+      {
+        cgg_init(CGG_NO_TRAP);
+        cgg_call(cgg_fx_trap, nullptr, nullptr);
+        fprintf(stderr, "survived\n");
+        _exit(0);
+      },
+      testing::KilledBySignal(SIGTRAP), cgg_test::Output({}, {"survived"}));
+}
+
+}  // namespace

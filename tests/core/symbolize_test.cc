@@ -1,0 +1,164 @@
+// Symbolization of fault addresses: function, file, line, module and
+// offsets; per-address caching.
+#include <dlfcn.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.h"
+
+namespace {
+
+bool EndsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Line `line` (1-based) of `path`.
+std::string SourceLine(const std::string& path, int line) {
+  std::ifstream in(path);
+  std::string text;
+  for (int i = 0; i < line && std::getline(in, text); i++) {
+  }
+  return text;
+}
+
+cgg_fault NullWriteFault() {
+  cgg_fault f;
+  EXPECT_EQ(cgg_call(cgg_fx_null_write, nullptr, &f), SIGSEGV);
+  return f;
+}
+
+TEST(Symbolize, FaultingPcOfAFixture) {
+  cgg_fault f = NullWriteFault();
+  cgg_symbol s;
+  ASSERT_EQ(cgg_symbolize(f.pc, 0, &s), 0);
+  EXPECT_EQ(s.pc, f.pc);
+  EXPECT_STREQ(s.function, "cgg_fx_null_write");
+  EXPECT_TRUE(EndsWith(s.file, "tests/fixtures/fixtures.c")) << s.file;
+  // The line is the faulting store of the fixture.
+  ASSERT_GT(s.line, 0);
+  EXPECT_NE(SourceLine(s.file, s.line).find("*p = 42;"), std::string::npos)
+      << s.file << ":" << s.line << ": " << SourceLine(s.file, s.line);
+  EXPECT_TRUE(EndsWith(s.module, "libcgg_fixtures.so")) << s.module;
+  Dl_info info;
+  ASSERT_NE(dladdr(reinterpret_cast<void*>(f.pc), &info), 0);
+  EXPECT_EQ(s.module_offset, f.pc - reinterpret_cast<uintptr_t>(info.dli_fbase));
+  // The fixture's store is its first instruction (offset 0 at -O1); the
+  // return-address test below checks a nonzero offset.
+  EXPECT_EQ(s.function_offset, f.pc - reinterpret_cast<uintptr_t>(info.dli_saddr));
+}
+
+// A return address resolves to the line of its call.
+TEST(Symbolize, ReturnAddressGivesTheCallLine) {
+  cgg_fault f = NullWriteFault();
+  ASSERT_GE(f.nframes, 2);
+  cgg_symbol s;
+  ASSERT_EQ(cgg_symbolize(f.frames[1], 1, &s), 0);
+  EXPECT_STREQ(s.function, "cgg_call");
+  EXPECT_TRUE(EndsWith(s.file, "cshim/guard.cc")) << s.file;
+  EXPECT_NE(SourceLine(s.file, s.line).find("fn(arg)"), std::string::npos)
+      << s.file << ":" << s.line;
+  EXPECT_NE(strstr(s.module, "libcgoguard.so"), nullptr) << s.module;
+  Dl_info info;
+  ASSERT_NE(dladdr(reinterpret_cast<void*>(f.frames[1]), &info), 0);
+  EXPECT_EQ(s.module_offset, f.frames[1] - reinterpret_cast<uintptr_t>(info.dli_fbase));
+  EXPECT_EQ(s.function_offset, f.frames[1] - reinterpret_cast<uintptr_t>(&cgg_call));
+  EXPECT_GT(s.function_offset, 0u);
+}
+
+// This very test binary is a module too.
+__attribute__((noinline)) void SymbolizeTarget(void*) {
+  cgg_fx_null_write(nullptr);
+  __asm__ volatile("" ::: "memory");
+}
+
+TEST(Symbolize, FrameInTheExecutable) {
+  cgg_fault f;
+  ASSERT_EQ(cgg_call(SymbolizeTarget, nullptr, &f), SIGSEGV);
+  std::vector<cgg_symbol> symbols(CGG_MAX_FRAMES);
+  int n = cgg_symbolize_fault(&f, symbols.data(), CGG_MAX_FRAMES);
+  ASSERT_GE(n, 3);
+  EXPECT_STREQ(symbols[0].function, "cgg_fx_null_write");
+  EXPECT_NE(std::string(symbols[1].function).find("SymbolizeTarget"), std::string::npos)
+      << symbols[1].function;
+  // dladdr names the executable as it was started (argv[0], possibly
+  // relative); it must be this very file.
+  char exe[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  ASSERT_GT(len, 0);
+  exe[len] = '\0';
+  char module[PATH_MAX];
+  ASSERT_NE(realpath(symbols[1].module, module), nullptr) << symbols[1].module;
+  EXPECT_STREQ(module, exe);
+  EXPECT_TRUE(EndsWith(symbols[1].file, "symbolize_test.cc")) << symbols[1].file;
+  EXPECT_STREQ(symbols[2].function, "cgg_call");
+}
+
+TEST(Symbolize, ResultsAreCachedPerAddress) {
+  cgg_fault f = NullWriteFault();
+  cgg_symbol_cache_clear();
+  EXPECT_EQ(cgg_symbol_cache_size(), 0u);
+  cgg_symbol first, second;
+  ASSERT_EQ(cgg_symbolize(f.pc, 0, &first), 0);
+  EXPECT_EQ(cgg_symbol_cache_size(), 1u);
+  ASSERT_EQ(cgg_symbolize(f.pc, 0, &second), 0);
+  EXPECT_EQ(cgg_symbol_cache_size(), 1u);
+  EXPECT_EQ(memcmp(&first, &second, sizeof first), 0);
+  // As a return address it is a different lookup (the call's line).
+  cgg_symbol as_ra;
+  ASSERT_EQ(cgg_symbolize(f.pc, 1, &as_ra), 0);
+  EXPECT_EQ(cgg_symbol_cache_size(), 2u);
+  // A whole fault adds its frames (the pc is cached already).
+  std::vector<cgg_symbol> symbols(CGG_MAX_FRAMES);
+  int n = cgg_symbolize_fault(&f, symbols.data(), CGG_MAX_FRAMES);
+  EXPECT_EQ(cgg_symbol_cache_size(), static_cast<size_t>(n) + 1);
+  EXPECT_EQ(memcmp(&symbols[0], &first, sizeof first), 0);
+  // Misses are cached too.
+  cgg_symbol none;
+  EXPECT_EQ(cgg_symbolize(0x1000, 0, &none), ENOENT);
+  EXPECT_EQ(cgg_symbol_cache_size(), static_cast<size_t>(n) + 2);
+  cgg_symbol_cache_clear();
+  EXPECT_EQ(cgg_symbol_cache_size(), 0u);
+  // And it fills again with the same answer.
+  cgg_symbol third;
+  ASSERT_EQ(cgg_symbolize(f.pc, 0, &third), 0);
+  EXPECT_EQ(memcmp(&first, &third, sizeof first), 0);
+}
+
+// Symbolizing from several threads at once gives the same answers.
+TEST(Symbolize, ConcurrentThreadsAgree) {
+  cgg_fault f;
+  int depth = 10;
+  ASSERT_EQ(cgg_call(cgg_fx_deep_null_write, &depth, &f), SIGSEGV);
+  cgg_symbol_cache_clear();
+  std::vector<std::vector<cgg_symbol>> results(4, std::vector<cgg_symbol>(CGG_MAX_FRAMES));
+  std::vector<int> counts(4, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; i++) {
+    threads.emplace_back([&, i] {
+      counts[static_cast<size_t>(i)] =
+          cgg_symbolize_fault(&f, results[static_cast<size_t>(i)].data(), CGG_MAX_FRAMES);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_GE(counts[0], 12);
+  EXPECT_STREQ(results[0][1].function, "deep");
+  for (int i = 1; i < 4; i++) {
+    ASSERT_EQ(counts[static_cast<size_t>(i)], counts[0]);
+    for (int k = 0; k < counts[0]; k++) {
+      EXPECT_EQ(memcmp(&results[static_cast<size_t>(i)][static_cast<size_t>(k)],
+                       &results[0][static_cast<size_t>(k)], sizeof(cgg_symbol)),
+                0)
+          << "thread " << i << " frame " << k;
+    }
+  }
+}
+
+}  // namespace
