@@ -70,13 +70,15 @@ inline void drop_guards_at_or_below(ThreadState* ts, const void* addr) {
 
 // Arms `guard` on this thread: records it in the thread's list and copies the
 // list entry's cookie into the record. Returns 0 or -EOVERFLOW.
-inline int push_guard(ThreadState* ts, cgg_guard_frame* guard, cgg_fault* out, uintptr_t owner_fp) {
+inline int push_guard(ThreadState* ts, cgg_guard_frame* guard, cgg_fault* out, uintptr_t owner_fp,
+                      uintptr_t owner_pc) {
   drop_guards_at_or_below(ts, guard);
   if (__builtin_expect(ts->depth >= CGG_MAX_GUARD_DEPTH, 0)) return -EOVERFLOW;
   ThreadExtra* extra = ts->extra;
   GuardEntry* entry = &extra->guards[ts->depth];
   entry->frame = reinterpret_cast<uintptr_t>(guard);
   entry->owner_fp = owner_fp;
+  entry->owner_pc = owner_pc;
   entry->cookie = ++extra->next_cookie;
   guard->out = out != nullptr ? out : &extra->scratch;
   guard->cookie = entry->cookie;
@@ -144,7 +146,11 @@ int cgg_call(void (*fn)(void*), void* arg, cgg_fault* out) {
     if (err != 0) return -err;
   }
   cgg_guard_frame guard;
-  int err = push_guard(ts, &guard, out, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+  // The owner is this function: the handler recognizes its frame by the frame
+  // pointer and by the function an address of its code (a label) lies in.
+  int err = push_guard(ts, &guard, out, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)),
+                       reinterpret_cast<uintptr_t>(&&owner_code));
+owner_code:
   if (err != 0) return err;
   if (__builtin_setjmp(guard.jb) == 0) {
     ts->depth = guard.index + 1;  // armed: jb is filled
@@ -178,7 +184,9 @@ int cgg_guard_enter(cgg_guard_frame* guard, cgg_fault* out, void* owner_fp) {
     int err = prepare_slow(ts);
     if (err != 0) return -err;
   }
-  int err = push_guard(ts, guard, out, reinterpret_cast<uintptr_t>(owner_fp));
+  // Our return address lies in the function that expanded CGG_GUARD: the owner.
+  int err = push_guard(ts, guard, out, reinterpret_cast<uintptr_t>(owner_fp),
+                       reinterpret_cast<uintptr_t>(__builtin_return_address(0)));
   if (err != 0) return err;
   // The guarded statement runs only after __builtin_setjmp has filled jb; no
   // fault of ours can happen in between.

@@ -48,18 +48,21 @@ struct ThreadState {
 struct GuardEntry {
   uintptr_t frame;     // address of the cgg_guard_frame (inside its owner's frame)
   uintptr_t owner_fp;  // frame pointer of the owner when it armed the guard
+  uintptr_t owner_pc;  // an address inside the owner function's code
   uint64_t cookie;     // copied into the record; tells a live record from reused memory
 };
 
 struct ThreadExtra {
   GuardEntry guards[CGG_MAX_GUARD_DEPTH];  // innermost last
   uint64_t next_cookie;
-  cgg_fault scratch;      // record used when the caller passed out == NULL
-  const cgg_fault* last;  // most recent contained fault of this thread
-  void* capture_jb[5];    // __builtin_setjmp buffer to abandon a faulting unwind
-  void* altstack;         // our mmap'd alternate stack (guard page included)
-  size_t altstack_size;   // bytes mapped, guard page included
-  uint64_t tid;           // gettid()
+  uintptr_t owner_pc_cached;     // last owner_pc whose function start was looked up
+  uintptr_t owner_start_cached;  // ...and that start (a one-entry cache for the handler)
+  cgg_fault scratch;             // record used when the caller passed out == NULL
+  const cgg_fault* last;         // most recent contained fault of this thread
+  void* capture_jb[5];           // __builtin_setjmp buffer to abandon a faulting unwind
+  void* altstack;                // our mmap'd alternate stack (guard page included)
+  size_t altstack_size;          // bytes mapped, guard page included
+  uint64_t tid;                  // gettid()
 };
 
 // __thread, not thread_local: a trivially constructed object needs no TLS
@@ -122,6 +125,16 @@ enum class GuardReach {
 // `entry` is reachable from the faulting context. Runs inside the handler.
 CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, void* ucontext,
                                            cgg_fault* rec);
+
+// libgcc's lookup of the unwind-table entry covering an address: exported by
+// libgcc_s, declared only in GCC's internal headers. bases.func is the start
+// of the function. Lock-free with glibc >= 2.35 (_dl_find_object).
+struct dwarf_eh_bases {
+  void* tbase;
+  void* dbase;
+  void* func;
+};
+extern "C" const void* _Unwind_Find_FDE(void* pc, struct dwarf_eh_bases* bases);
 
 // Blocks or unblocks SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP for the
 // calling thread (sigprocmask: async-signal-safe).

@@ -58,18 +58,20 @@ constexpr long kMaxWalkFrames = 4L * 1024 * 1024;
 
 struct Walk {
   // Inputs.
-  uintptr_t start_pc;    // first frame of interest (when not started)
-  bool record_start;     // record the start frame's pc (else it is recorded already)
-  bool walk_to_end;      // keep walking after the question is answered
-  uintptr_t guard_addr;  // address of the guard record, inside its owner's frame
-  uintptr_t owner_fp;    // frame pointer of the owner
-  cgg_fault* rec;        // where to record return addresses, or nullptr
+  uintptr_t start_pc;     // first frame of interest (when not started)
+  bool record_start;      // record the start frame's pc (else it is recorded already)
+  bool walk_to_end;       // keep walking after the question is answered
+  uintptr_t guard_addr;   // address of the guard record, inside its owner's frame
+  uintptr_t owner_fp;     // frame pointer of the owner
+  uintptr_t owner_start;  // start of the owner function's code (0: unknown, not compared)
+  cgg_fault* rec;         // where to record return addresses, or nullptr
   // State.
   bool started;
   bool skip_record;  // the next frame was recorded by the caller
   int skipped;
   bool have_prev;
   uintptr_t prev_fp;
+  uintptr_t prev_start;
   long steps;
   // Results.
   int reach;  // 0 undecided, 1 owner found, 2 another frame found instead
@@ -91,12 +93,16 @@ _Unwind_Reason_Code on_frame(struct _Unwind_Context* ctx, void* arg) {
   // In the callback for a frame, the context's CFA is the stack pointer that
   // frame had when it made its call (its callee's CFA). The owner's frame is
   // the one whose stack range [sp, caller's sp) holds the guard record: the
-  // frame just before the first one whose sp lies above the record.
+  // frame just before the first one whose sp lies above the record. It must
+  // also have the owner's frame pointer and run the owner's function: a
+  // different function running where an abandoned owner ran is not it.
   uintptr_t sp = _Unwind_GetCFA(ctx);
   if (w->reach == 0 && w->have_prev && sp > w->guard_addr) {
-    w->reach = w->prev_fp == w->owner_fp ? 1 : 2;
+    bool same_function = w->owner_start == 0 || w->prev_start == w->owner_start;
+    w->reach = w->prev_fp == w->owner_fp && same_function ? 1 : 2;
   }
   w->prev_fp = _Unwind_GetGR(ctx, kFramePointerRegister);
+  w->prev_start = _Unwind_GetRegionStart(ctx);
   w->have_prev = true;
   w->last_ip = ip;
   w->last_sp = sp;
@@ -123,6 +129,14 @@ _Unwind_Reason_Code on_frame(struct _Unwind_Context* ctx, void* arg) {
 
 // True when `pc` lies in a loaded executable or shared object. Uses
 // _dl_find_object: lock-free and async-signal-safe (glibc >= 2.35).
+// Start of the function whose code holds `pc`, or 0 when it has no unwind
+// information. _Unwind_Find_FDE is what the unwinder itself calls per frame.
+uintptr_t function_start(uintptr_t pc) {
+  dwarf_eh_bases bases = {};
+  if (pc == 0 || _Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases) == nullptr) return 0;
+  return reinterpret_cast<uintptr_t>(bases.func);
+}
+
 bool in_loaded_module(uintptr_t pc) {
   struct dl_find_object found;
   return _dl_find_object(reinterpret_cast<void*>(pc), &found) == 0;
@@ -173,6 +187,13 @@ GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, void* uc
   Walk w = {};
   w.guard_addr = entry->frame;
   w.owner_fp = entry->owner_fp;
+  // One lookup per distinct owner and thread: the cache is this thread's.
+  ThreadExtra* extra = ts->extra;
+  if (extra->owner_pc_cached != entry->owner_pc) {
+    extra->owner_start_cached = function_start(entry->owner_pc);
+    extra->owner_pc_cached = entry->owner_pc;
+  }
+  w.owner_start = extra->owner_start_cached;
   w.rec = rec;
   w.start_pc = pc;
   w.record_start = false;
@@ -212,6 +233,7 @@ bool guard_live_from_here(const GuardEntry* entry, uintptr_t* entry_sp) {
   Walk w = {};
   w.guard_addr = entry->frame;
   w.owner_fp = entry->owner_fp;
+  w.owner_start = function_start(entry->owner_pc);
   w.started = true;
   w.walk_to_end = true;
   _Unwind_Backtrace(on_frame, &w);

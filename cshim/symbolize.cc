@@ -30,16 +30,6 @@
 
 #include "internal.h"
 
-// libgcc's lookup of the unwind-table entry covering an address; exported by
-// libgcc_s but declared only in GCC's internal headers. bases.func is the
-// start of the function.
-struct dwarf_eh_bases {
-  void* tbase;
-  void* dbase;
-  void* func;
-};
-extern "C" const void* _Unwind_Find_FDE(void* pc, struct dwarf_eh_bases* bases);
-
 namespace cgoguard {
 namespace {
 
