@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <exception>
 #include <typeinfo>
@@ -56,6 +58,21 @@ __attribute__((noinline, cold)) int prepare_slow(ThreadState* ts) {
     if (err != 0) return err;
   }
   return thread_prepare(ts);
+}
+
+// After a contained stack overflow, gives the pages the overflow touched back
+// to the kernel: nothing lives below the resumed owner any more, and each
+// overflow would otherwise keep the whole stack resident (8 MiB a thread).
+// The part just below the owner (the frames running now) is kept.
+void release_overflowed_stack(ThreadState* ts) {
+  ThreadExtra* extra = ts->extra;
+  if (extra == nullptr || extra->overflow_hi == 0) return;
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t keep = 256 * 1024;
+  uintptr_t lo = (extra->overflow_lo + page - 1) & ~(page - 1);
+  uintptr_t hi = extra->overflow_hi > keep ? (extra->overflow_hi - keep) & ~(page - 1) : 0;
+  extra->overflow_lo = extra->overflow_hi = 0;
+  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
 // Drops the guards whose records lie at or below `addr`. Arming a guard at
@@ -200,6 +217,7 @@ void cgg_guard_leave(cgg_guard_frame* guard) {
 
 int cgg_guard_landed(cgg_guard_frame* guard) {
   // The handler already unlinked the guard and filled guard->out.
+  release_overflowed_stack(&tls_thread);
   dispatch_reports(guard->out);
   return guard->signo;
 }

@@ -57,12 +57,16 @@ struct ThreadExtra {
   uint64_t next_cookie;
   uintptr_t owner_pc_cached;     // last owner_pc whose function start was looked up
   uintptr_t owner_start_cached;  // ...and that start (a one-entry cache for the handler)
-  cgg_fault scratch;             // record used when the caller passed out == NULL
-  const cgg_fault* last;         // most recent contained fault of this thread
-  void* capture_jb[5];           // __builtin_setjmp buffer to abandon a faulting unwind
-  void* altstack;                // our mmap'd alternate stack (guard page included)
-  size_t altstack_size;          // bytes mapped, guard page included
-  uint64_t tid;                  // gettid()
+  // Set by the handler after a contained stack overflow: the range of this
+  // thread's stack the overflow touched, to give back once resumed.
+  uintptr_t overflow_lo;
+  uintptr_t overflow_hi;
+  cgg_fault scratch;      // record used when the caller passed out == NULL
+  const cgg_fault* last;  // most recent contained fault of this thread
+  void* capture_jb[5];    // __builtin_setjmp buffer to abandon a faulting unwind
+  void* altstack;         // our mmap'd alternate stack (guard page included)
+  size_t altstack_size;   // bytes mapped, guard page included
+  uint64_t tid;           // gettid()
 };
 
 // __thread, not thread_local: a trivially constructed object needs no TLS
@@ -123,8 +127,9 @@ enum class GuardReach {
 
 // Records the faulting stack into rec->frames and tells whether the guard of
 // `entry` is reachable from the faulting context. Runs inside the handler.
-CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, void* ucontext,
-                                           cgg_fault* rec);
+// `max_frames` bounds the walk (kUnknown when reached).
+CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry,
+                                           long max_frames, void* ucontext, cgg_fault* rec);
 
 // libgcc's lookup of the unwind-table entry covering an address: exported by
 // libgcc_s, declared only in GCC's internal headers. bases.func is the start

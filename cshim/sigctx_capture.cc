@@ -52,9 +52,6 @@ constexpr int kFramePointerRegister = 29;  // DWARF number of x29
 // trampoline on x86-64; elsewhere this function, the handler and the kernel's
 // signal trampoline (more under sanitizers).
 constexpr int kMaxHandlerFrames = 32;
-// Upper bound on frames walked to find the owner. Deep recursion (a stack
-// overflow) needs many: an 8 MiB stack of 32-byte frames is 262,144 frames.
-constexpr long kMaxWalkFrames = 4L * 1024 * 1024;
 
 struct Walk {
   // Inputs.
@@ -65,6 +62,7 @@ struct Walk {
   uintptr_t owner_fp;     // frame pointer of the owner
   uintptr_t owner_start;  // start of the owner function's code (0: unknown, not compared)
   cgg_fault* rec;         // where to record return addresses, or nullptr
+  long max_frames;        // walk limit
   // State.
   bool started;
   bool skip_record;  // the next frame was recorded by the caller
@@ -120,7 +118,7 @@ _Unwind_Reason_Code on_frame(struct _Unwind_Context* ctx, void* arg) {
   // step costs about 150 ns on the fault path. The owner's caller is the last
   // frame recorded.
   if (w->reach != 0 && !w->walk_to_end) return _URC_END_OF_STACK;
-  if (++w->steps > kMaxWalkFrames) {
+  if (++w->steps > w->max_frames) {
     w->hit_limit = true;
     return _URC_END_OF_STACK;
   }
@@ -176,8 +174,8 @@ _Unwind_Reason_Code count_frame(struct _Unwind_Context*, void* arg) {
 
 }  // namespace
 
-GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, void* ucontext,
-                              cgg_fault* rec) {
+GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, long max_frames,
+                              void* ucontext, cgg_fault* rec) {
   uintptr_t pc = context_pc(ucontext);
   uintptr_t sp = context_sp(ucontext);
   rec->frames[0] = pc;
@@ -195,6 +193,7 @@ GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, void* uc
   }
   w.owner_start = extra->owner_start_cached;
   w.rec = rec;
+  w.max_frames = max_frames;
   w.start_pc = pc;
   w.record_start = false;
   // A jump to an address outside every module (a bad function pointer) has no
@@ -234,6 +233,7 @@ bool guard_live_from_here(const GuardEntry* entry, uintptr_t* entry_sp) {
   w.guard_addr = entry->frame;
   w.owner_fp = entry->owner_fp;
   w.owner_start = function_start(entry->owner_pc);
+  w.max_frames = 1L << 22;
   w.started = true;
   w.walk_to_end = true;
   _Unwind_Backtrace(on_frame, &w);
