@@ -3,7 +3,7 @@
 # clean, or go vet complains.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t cfiles < <(git ls-files '*.c' '*.cc' '*.h' '*.hpp' | grep -v '^ci/extmod/')
+mapfile -t cfiles < <(git ls-files '*.c' '*.cc' '*.h' '*.hpp' | grep -v '^ci/testdata/extmod/')
 clang-format --dry-run --Werror "${cfiles[@]}"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [[ -n $unformatted ]]; then

@@ -15,8 +15,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$tmp/src" "$tmp/app"
 git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$tmp/src"
-cp ci/extmod/main.go "$tmp/app/"
-sed "s|@SRC@|$tmp/src|" ci/extmod/go.mod.in >"$tmp/app/go.mod"
+cp ci/testdata/extmod/main.go "$tmp/app/"
+sed "s|@SRC@|$tmp/src|" ci/testdata/extmod/go.mod.in >"$tmp/app/go.mod"
 
 linked_dir() { # directory of the libcgoguard a binary loads, symlinks and .. resolved
   dirname "$(readlink -f "$(ldd "$1" | awk '/libcgoguard/ {print $3}')")"

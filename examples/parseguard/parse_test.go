@@ -22,7 +22,7 @@ func TestGuardMacroFromCgoPreamble(t *testing.T) {
 		t.Fatalf("Parse(crash) = %v, want a SIGSEGV at address 0", err)
 	}
 	// `go test` links its binaries without a symbol table, so C functions
-	// of the test executable itself stay unnamed here; ci/extmod checks the
+	// of the test executable itself stay unnamed here; ci/testdata/extmod checks the
 	// names in an ordinary `go build` binary.
 	if len(nf.Frames) < 2 || nf.Frames[0].PC != nf.PC {
 		t.Errorf("want the native stack from the faulting pc:\n%+v", nf)
