@@ -1,0 +1,375 @@
+package incident
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+)
+
+// Defaults of NewClusters.
+const (
+	// DefaultMaxClusters is how many fingerprints are tracked at once; when a
+	// new one arrives at the cap, the cluster seen least recently is dropped
+	// (and counted in Totals.Evicted).
+	DefaultMaxClusters = 256
+	// DefaultExamplesPerCluster is how many of its latest occurrences a
+	// cluster keeps in full.
+	DefaultExamplesPerCluster = 1
+)
+
+// Clusters aggregates contained failures by fingerprint: a count, when the
+// fingerprint was first and last seen, the latest examples in full, and
+// totals by signal. It counts by the rule in the package documentation. Its
+// memory is bounded: at most MaxClusters clusters of at most
+// ExamplesPerCluster examples, each example holding at most 64 native and
+// 64 Go frames. All methods are safe for concurrent use.
+type Clusters struct {
+	maxClusters int
+	maxExamples int
+	cancel      func()
+
+	mu     sync.Mutex
+	byFP   map[string]*cluster
+	totals Totals
+}
+
+// ClustersOption configures NewClusters.
+type ClustersOption func(*Clusters)
+
+// MaxClusters caps the number of clusters (default DefaultMaxClusters).
+func MaxClusters(n int) ClustersOption {
+	return func(c *Clusters) { c.maxClusters = max(n, 1) }
+}
+
+// ExamplesPerCluster sets how many latest examples each cluster keeps
+// (default DefaultExamplesPerCluster).
+func ExamplesPerCluster(n int) ClustersOption {
+	return func(c *Clusters) { c.maxExamples = max(n, 1) }
+}
+
+// NewClusters returns an aggregator that counts every native fault contained
+// in the process from now until Close (it subscribes to cgoguard.OnFault),
+// and every panic or error incident reported to it. Fingerprints need
+// symbols: it symbolizes the faults it counts, also when cgoguard.Init was
+// given Symbolize(false).
+func NewClusters(opts ...ClustersOption) *Clusters {
+	c := &Clusters{
+		maxClusters: DefaultMaxClusters,
+		maxExamples: DefaultExamplesPerCluster,
+		byFP:        map[string]*cluster{},
+		totals:      Totals{BySignal: map[string]uint64{}},
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	c.cancel = cgoguard.OnFault(c.observe)
+	return c
+}
+
+var (
+	defaultOnce     sync.Once
+	defaultClusters *Clusters
+)
+
+// DefaultClusters returns the process-wide aggregator that boundaries report
+// to unless told otherwise. It is created on first use, and counts native
+// faults from then on.
+func DefaultClusters() *Clusters {
+	defaultOnce.Do(func() { defaultClusters = NewClusters() })
+	return defaultClusters
+}
+
+// Close stops counting native faults. Panic and error incidents reported
+// afterwards are still counted.
+func (c *Clusters) Close() { c.cancel() }
+
+// Totals are counts over all clusters, evicted ones included.
+type Totals struct {
+	// NativeFaults counts contained native faults (C++ exceptions included).
+	NativeFaults uint64 `json:"native_faults"`
+	// BySignal counts native faults by signal name ("SIGSEGV", ...,
+	// "cxx_exception").
+	BySignal map[string]uint64 `json:"by_signal"`
+	// Panics counts Go panics reported by a boundary.
+	Panics uint64 `json:"panics"`
+	// Errors counts KindError incidents.
+	Errors uint64 `json:"errors"`
+	// Clusters is the number of clusters currently held.
+	Clusters int `json:"clusters"`
+	// Evicted counts clusters dropped to stay within MaxClusters.
+	Evicted uint64 `json:"evicted"`
+}
+
+// Cluster is one fingerprint's aggregate.
+type Cluster struct {
+	Fingerprint string `json:"fingerprint"`
+	Kind        Kind   `json:"kind"`
+	// Signal is set for native faults ("SIGSEGV", ..., "cxx_exception").
+	Signal string `json:"signal,omitempty"`
+	// Site names the function where the latest occurrence happened: the
+	// innermost named native frame, or the Go function that panicked (or
+	// made the guarded call, for a C++ exception, whose frames are gone).
+	Site      string    `json:"site,omitempty"`
+	Count     uint64    `json:"count"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	// Examples holds the latest occurrences, oldest first.
+	Examples []Example `json:"examples"`
+}
+
+// Example is one occurrence in full, as the chain that led to it: the
+// request, the goroutine, its Go frames, the guarded cgo call and the native
+// frames down to the faulting instruction. It holds internals: serve it only
+// to operators.
+type Example struct {
+	// IncidentID is set once a boundary reported the occurrence (a native
+	// fault that its caller handled itself has none).
+	IncidentID string    `json:"incident_id,omitempty"`
+	FaultID    uint64    `json:"fault_id,omitempty"`
+	Time       time.Time `json:"time"`
+	Message    string    `json:"message"`
+	Origin     string    `json:"origin,omitempty"`
+	// Request is "METHOD /path" for OriginHTTP.
+	Request   string `json:"request,omitempty"`
+	Goroutine string `json:"goroutine,omitempty"`
+	// GoStack lists the Go frames, outermost first.
+	GoStack []string `json:"go_stack"`
+	// GuardedCall is the Go function that made the guarded native call.
+	GuardedCall string `json:"guarded_call,omitempty"`
+	// NativeFrames lists the native frames from the guard down to the
+	// faulting instruction (outermost first).
+	NativeFrames []string `json:"native_frames,omitempty"`
+	// Truncated is true when the native stack was deeper than recorded: the
+	// frames nearest the guard are missing.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Snapshot is a consistent copy of the aggregate.
+type Snapshot struct {
+	Totals Totals `json:"totals"`
+	// Clusters is ordered by count, then by last seen, highest first.
+	Clusters []Cluster `json:"clusters"`
+}
+
+type cluster struct {
+	fingerprint string
+	kind        Kind
+	signal      string
+	count       uint64
+	firstSeen   time.Time
+	lastSeen    time.Time
+	examples    []*example // oldest first
+}
+
+// example keeps the raw values; they are rendered only by Snapshot.
+type example struct {
+	faultID    uint64
+	fault      *cgoguard.NativeFault
+	incidentID string
+	origin     string
+	method     string
+	path       string
+	goroutine  string
+	time       time.Time
+	message    string
+	stack      []cgoguard.Frame
+}
+
+// observe counts one native fault: the cgoguard.OnFault subscription.
+func (c *Clusters) observe(nf *cgoguard.NativeFault) {
+	nf.Symbolize() // the fingerprint needs symbols (a no-op if done already)
+	sig := FaultSignal(nf)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.totals.NativeFaults++
+	c.totals.BySignal[sig]++
+	cl := c.clusterLocked(nf.Fingerprint, KindNativeFault, sig, nf.Time)
+	c.addExampleLocked(cl, &example{faultID: nf.ID, fault: nf, time: nf.Time, message: nf.Error()})
+}
+
+// Record counts a panic or error incident. A native-fault incident was
+// counted when the fault happened; Record only attaches the incident's
+// context to that fault's example, if it is still stored.
+func (c *Clusters) Record(inc *Incident) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if inc.Fault != nil {
+		if cl := c.byFP[inc.Fingerprint]; cl != nil {
+			for _, ex := range cl.examples {
+				if ex.faultID == inc.Fault.ID {
+					ex.incidentID, ex.origin, ex.goroutine = inc.ID, inc.Origin, inc.Goroutine
+					ex.method, ex.path = inc.Method, inc.Path
+				}
+			}
+		}
+		return
+	}
+	if inc.Kind == KindPanic {
+		c.totals.Panics++
+	} else {
+		c.totals.Errors++
+	}
+	cl := c.clusterLocked(inc.Fingerprint, inc.Kind, "", inc.Time)
+	c.addExampleLocked(cl, &example{
+		incidentID: inc.ID, origin: inc.Origin, method: inc.Method, path: inc.Path,
+		goroutine: inc.Goroutine, time: inc.Time, message: inc.Message(), stack: inc.Stack,
+	})
+}
+
+// clusterLocked returns the cluster of fp, counted once more, creating it
+// (and evicting the least recently seen one at the cap) if needed.
+func (c *Clusters) clusterLocked(fp string, kind Kind, sig string, now time.Time) *cluster {
+	cl := c.byFP[fp]
+	if cl == nil {
+		if len(c.byFP) >= c.maxClusters {
+			c.evictLocked()
+		}
+		cl = &cluster{fingerprint: fp, kind: kind, signal: sig, firstSeen: now}
+		c.byFP[fp] = cl
+	}
+	cl.count++
+	if now.After(cl.lastSeen) {
+		cl.lastSeen = now
+	}
+	return cl
+}
+
+func (c *Clusters) evictLocked() {
+	var oldest *cluster
+	for _, cl := range c.byFP {
+		if oldest == nil || cl.lastSeen.Before(oldest.lastSeen) {
+			oldest = cl
+		}
+	}
+	delete(c.byFP, oldest.fingerprint)
+	c.totals.Evicted++
+}
+
+func (c *Clusters) addExampleLocked(cl *cluster, ex *example) {
+	if len(cl.examples) == c.maxExamples {
+		copy(cl.examples, cl.examples[1:])
+		cl.examples = cl.examples[:len(cl.examples)-1]
+	}
+	cl.examples = append(cl.examples, ex)
+}
+
+// Snapshot returns a copy of every cluster and the totals.
+func (c *Clusters) Snapshot() Snapshot {
+	c.mu.Lock()
+	snap := Snapshot{Totals: c.totals, Clusters: make([]Cluster, 0, len(c.byFP))}
+	snap.Totals.BySignal = make(map[string]uint64, len(c.totals.BySignal))
+	for sig, n := range c.totals.BySignal {
+		snap.Totals.BySignal[sig] = n
+	}
+	snap.Totals.Clusters = len(c.byFP)
+	copies := make([]clusterCopy, 0, len(c.byFP))
+	for _, cl := range c.byFP {
+		copies = append(copies, cl.copyLocked())
+	}
+	c.mu.Unlock()
+
+	for _, cc := range copies {
+		snap.Clusters = append(snap.Clusters, cc.render())
+	}
+	slices.SortFunc(snap.Clusters, func(a, b Cluster) int {
+		if a.Count != b.Count {
+			return cmpDesc(a.Count, b.Count)
+		}
+		return b.LastSeen.Compare(a.LastSeen)
+	})
+	return snap
+}
+
+// Lookup returns the cluster of one fingerprint.
+func (c *Clusters) Lookup(fingerprint string) (Cluster, bool) {
+	c.mu.Lock()
+	cl := c.byFP[fingerprint]
+	if cl == nil {
+		c.mu.Unlock()
+		return Cluster{}, false
+	}
+	cc := cl.copyLocked()
+	c.mu.Unlock()
+	return cc.render(), true
+}
+
+// clusterCopy is a cluster copied under the lock, to render outside it
+// (rendering frames is the expensive part).
+type clusterCopy struct {
+	cl       Cluster
+	examples []example
+}
+
+func (cl *cluster) copyLocked() clusterCopy {
+	cc := clusterCopy{cl: Cluster{Fingerprint: cl.fingerprint, Kind: cl.kind, Signal: cl.signal,
+		Count: cl.count, FirstSeen: cl.firstSeen, LastSeen: cl.lastSeen}}
+	for _, ex := range cl.examples {
+		cc.examples = append(cc.examples, *ex)
+	}
+	return cc
+}
+
+func (cc clusterCopy) render() Cluster {
+	out := cc.cl
+	for i := range cc.examples {
+		out.Examples = append(out.Examples, cc.examples[i].render())
+	}
+	if n := len(cc.examples); n > 0 {
+		out.Site = cc.examples[n-1].site()
+	}
+	return out
+}
+
+// site names the function the example happened in.
+func (ex *example) site() string {
+	stack := ex.stack
+	if nf := ex.fault; nf != nil {
+		for _, fr := range nf.Frames {
+			if fr.Function != "" {
+				return fr.Function
+			}
+		}
+		stack = nf.GoStack
+	}
+	if len(stack) > 0 {
+		return stack[0].Function
+	}
+	return ""
+}
+
+func cmpDesc(a, b uint64) int {
+	if a > b {
+		return -1
+	}
+	return 1
+}
+
+// render turns the raw example into its outermost-first chain.
+func (ex *example) render() Example {
+	out := Example{
+		IncidentID: ex.incidentID, FaultID: ex.faultID, Time: ex.time, Message: ex.message,
+		Origin: ex.origin, Goroutine: ex.goroutine,
+	}
+	if ex.method != "" || ex.path != "" {
+		out.Request = ex.method + " " + ex.path
+	}
+	goStack := ex.stack
+	if nf := ex.fault; nf != nil {
+		goStack = goFrames(nf.GoStack)
+		if len(goStack) > 0 {
+			out.GuardedCall = goStack[0].Function
+		}
+		out.NativeFrames = make([]string, len(nf.Frames))
+		for i, fr := range nf.Frames {
+			out.NativeFrames[len(nf.Frames)-1-i] = fr.String()
+		}
+		out.Truncated = nf.Truncated
+	}
+	out.GoStack = make([]string, len(goStack))
+	for i, fr := range goStack {
+		out.GoStack[len(goStack)-1-i] = goFrameString(fr)
+	}
+	return out
+}

@@ -1,0 +1,22 @@
+// Package incident is the reporting layer that cgoguard's containment
+// boundaries share: the HTTP middleware (httpguard) and the panic-safe
+// goroutines (safego) turn every panic and native fault they contain into an
+// *Incident with a random ID, and report it through a Reporter: one
+// structured log/slog record, the fault clusters, and an optional callback.
+//
+// # Counting rule
+//
+// Clusters counts each contained failure exactly once:
+//
+//   - every native fault contained anywhere in the process while the Clusters
+//     exists, once per fault (by fault ID), as cgoguard.OnFault delivers it —
+//     whether or not a boundary ever sees it (a handler may turn the error
+//     into a 4xx response itself);
+//   - every Go panic, and every error reported with httpguard.WriteError, once,
+//     when its boundary reports the incident.
+//
+// An incident that carries a native fault (a handler panicked with the
+// *cgoguard.NativeFault it got from cgoguard.Call) adds no count: it only
+// attaches its context (incident ID, request, goroutine) to the stored
+// example of that fault.
+package incident

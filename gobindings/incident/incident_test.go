@@ -1,0 +1,173 @@
+package incident_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
+)
+
+func TestMain(m *testing.M) {
+	if err := cgoguard.Init(); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+func TestNewIDIsRandomHex(t *testing.T) {
+	seen := map[string]bool{}
+	for range 10_000 {
+		id := incident.NewID()
+		if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(id) || seen[id] {
+			t.Fatalf("id %q (seen before: %v)", id, seen[id])
+		}
+		seen[id] = true
+	}
+}
+
+// recovered runs f and returns the incident of its panic, built where a
+// boundary builds it: in the deferred call that recovered.
+func recovered(f func()) (inc *incident.Incident) {
+	defer func() { inc = incident.FromPanic(recover()) }()
+	f()
+	return nil
+}
+
+func panicA()          { panic("a") }
+func panicB()          { panic("b") }
+func panicAnError()    { panic(errors.New("a")) }
+func panicIndex(i int) { _ = []int{}[i] }
+
+func TestPanicFingerprintNamesTheSite(t *testing.T) {
+	a1, a2 := recovered(panicA), recovered(panicA)
+	if a1.Kind != incident.KindPanic || len(a1.Fingerprint) != 16 || a1.Fingerprint != a2.Fingerprint {
+		t.Errorf("same site: %q %q", a1.Fingerprint, a2.Fingerprint)
+	}
+	if b := recovered(panicB); b.Fingerprint == a1.Fingerprint {
+		t.Error("different sites share a fingerprint")
+	}
+	if e := recovered(panicAnError); e.Fingerprint == a1.Fingerprint {
+		t.Error("a different value type at a similar site shares a fingerprint")
+	}
+	if !strings.HasSuffix(a1.Stack[0].Function, ".panicA") {
+		t.Errorf("the stack should start at the panicking function, not the runtime: %v", a1.Stack[0])
+	}
+	idx := recovered(func() { panicIndex(3) })
+	if !strings.HasSuffix(idx.Stack[0].Function, ".panicIndex") || !strings.Contains(idx.Message(), "index out of range") {
+		t.Errorf("runtime panic: %v, %q", idx.Stack[0], idx.Message())
+	}
+}
+
+func TestNativeFaultPanicIsANativeFaultIncident(t *testing.T) {
+	err := cgoguard.Call(fx.ReadonlyWrite.Fn, nil)
+	inc := recovered(func() { panic(fmt.Errorf("saving: %w", err)) })
+	var nf *cgoguard.NativeFault
+	errors.As(err, &nf)
+	if inc.Kind != incident.KindNativeFault || inc.Fault != nf || inc.Fingerprint != nf.Fingerprint ||
+		inc.Signal() != "SIGSEGV" || inc.Stack != nil {
+		t.Errorf("incident %+v", inc)
+	}
+	if e := incident.FromError(err, 0); e.Kind != incident.KindNativeFault || e.Fault != nf {
+		t.Errorf("FromError: %+v", e)
+	}
+	plain := incident.FromError(errors.New("disk full"), 0)
+	if plain.Kind != incident.KindError || !strings.HasSuffix(plain.Stack[0].Function, "TestNativeFaultPanicIsANativeFaultIncident") {
+		t.Errorf("FromError(plain): %+v", plain)
+	}
+}
+
+// The log record is one flat JSON object with the documented keys.
+func TestLogRecordShape(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	clusters := incident.NewClusters()
+	defer clusters.Close()
+	var hooked *incident.Incident
+	r := incident.Reporter{Logger: logger, Clusters: clusters, OnIncident: func(inc *incident.Incident) {
+		hooked = inc
+		panic("a broken hook")
+	}}
+	inc := incident.FromError(cgoguard.Call(fx.NullWrite.Fn, nil), 0)
+	inc.Origin, inc.Method, inc.Path = incident.OriginHTTP, "POST", "/upload"
+	r.Report(context.Background(), inc)
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || hooked != inc {
+		t.Fatalf("want the record and the hook's panic record:\n%s", buf.String())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"incident_id", "kind", "origin", "method", "path", "signal", "fingerprint", "error",
+		"fault_id", "fault_code", "fault_addr", "fault_pc", "thread_id", "tainted", "native_frames", "go_stack"} {
+		if _, ok := rec[key]; !ok {
+			t.Errorf("record lacks %q: %s", key, lines[0])
+		}
+	}
+	if rec["fault_addr"] != "0x10" || rec["path"] != "/upload" || rec["msg"] != "native fault contained" {
+		t.Errorf("record %s", lines[0])
+	}
+	frames := rec["native_frames"].([]any)
+	if !strings.Contains(frames[0].(string), "cgg_fx_null_write") {
+		t.Errorf("native_frames %v", frames)
+	}
+	if !strings.Contains(lines[1], "incident callback panicked") || !strings.Contains(lines[1], inc.ID) {
+		t.Errorf("the hook's panic was not logged: %s", lines[1])
+	}
+}
+
+func TestClustersAreBounded(t *testing.T) {
+	clusters := incident.NewClusters(incident.MaxClusters(2), incident.ExamplesPerCluster(2))
+	defer clusters.Close()
+	r := incident.Reporter{Logger: slog.New(slog.DiscardHandler), Clusters: clusters}
+	report := func(f func()) *incident.Incident {
+		inc := recovered(f)
+		r.Report(context.Background(), inc)
+		return inc
+	}
+	a := report(panicA)
+	for range 4 {
+		report(panicA)
+	}
+	b := report(panicB)
+	if snap := clusters.Snapshot(); len(snap.Clusters) != 2 || snap.Clusters[0].Count != 5 ||
+		len(snap.Clusters[0].Examples) != 2 || snap.Clusters[1].Count != 1 {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	// A third fingerprint evicts the least recently seen (panicA's).
+	c := report(panicAnError)
+	snap := clusters.Snapshot()
+	if snap.Totals.Evicted != 1 || snap.Totals.Clusters != 2 || snap.Totals.Panics != 7 {
+		t.Errorf("totals %+v", snap.Totals)
+	}
+	if _, ok := clusters.Lookup(a.Fingerprint); ok {
+		t.Error("the least recently seen cluster was kept")
+	}
+	for _, inc := range []*incident.Incident{b, c} {
+		if cl, ok := clusters.Lookup(inc.Fingerprint); !ok || cl.Examples[0].IncidentID != inc.ID {
+			t.Errorf("cluster of %s: %+v", inc.Message(), cl)
+		}
+	}
+}
+
+// After Close, native faults are no longer counted.
+func TestCloseStopsCountingFaults(t *testing.T) {
+	clusters := incident.NewClusters()
+	cgoguard.Call(fx.NullRead.Fn, nil)
+	clusters.Close()
+	cgoguard.Call(fx.NullRead.Fn, nil)
+	if n := clusters.Snapshot().Totals.NativeFaults; n != 1 {
+		t.Errorf("%d faults counted, want 1", n)
+	}
+}
