@@ -1,0 +1,152 @@
+package httpguard_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	"github.com/cgoguard/cgoguard/gobindings/httpguard"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
+)
+
+// 10,000 requests, one in ten crashing (native faults of every kind, a C++
+// exception, Go panics), from 32 concurrent clients: every healthy request
+// answers 200, every crashing one 500 with its own incident ID, and the
+// incidents, log records and clusters add up exactly.
+func TestCrashStorm(t *testing.T) {
+	const clients, crashEvery = 32, 10
+	const total = 10_000
+
+	crashPaths := []string{}
+	for name := range crashFixtures {
+		crashPaths = append(crashPaths, "/crash/"+name)
+	}
+	for name := range goPanics {
+		crashPaths = append(crashPaths, "/panic/"+name)
+	}
+	sort.Strings(crashPaths)
+
+	clusters := incident.NewClusters()
+	defer clusters.Close()
+	records := &countingHandler{}
+	var incidents atomic.Int64
+	srv := httptest.NewServer(httpguard.Middleware(testMux(),
+		httpguard.WithLogger(slog.New(records)), httpguard.WithClusters(clusters),
+		httpguard.OnIncident(func(*incident.Incident) { incidents.Add(1) })))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+
+	stats0 := cgoguard.Stats()
+	var (
+		next                  atomic.Int64
+		mu                    sync.Mutex
+		failures              []string
+		ids                   = map[string]bool{}
+		healthy, crashed      int
+		nativeCrashes, panics int
+	)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= total {
+					return
+				}
+				path, crash := "/ok", i%crashEvery == 0
+				if crash {
+					path = crashPaths[(i/crashEvery)%len(crashPaths)]
+				}
+				status, id, body, err := fetch(client, srv.URL+path)
+				mu.Lock()
+				switch {
+				case err != nil:
+					failures = append(failures, fmt.Sprintf("%s: %v", path, err))
+				case !crash && (status != 200 || body != "ok\n"):
+					failures = append(failures, fmt.Sprintf("%s: %d %q", path, status, body))
+				case crash && (status != 500 || !incidentIDPattern.MatchString(id) || ids[id]):
+					failures = append(failures, fmt.Sprintf("%s: %d, incident %q (duplicate: %v)", path, status, id, ids[id]))
+				case crash:
+					ids[id] = true
+					crashed++
+					if path[:6] == "/crash" {
+						nativeCrashes++
+					} else {
+						panics++
+					}
+				default:
+					healthy++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	t.Logf("%d requests (%d healthy, %d crashing) from %d clients in %v (%.0f req/s)",
+		total, healthy, crashed, clients, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
+
+	if len(failures) > 0 {
+		t.Fatalf("%d of %d requests failed, first: %s", len(failures), total, failures[:min(5, len(failures))])
+	}
+	if healthy != total-total/crashEvery || crashed != total/crashEvery {
+		t.Errorf("%d healthy, %d crashed; want %d and %d", healthy, crashed, total-total/crashEvery, total/crashEvery)
+	}
+	if n := incidents.Load(); n != int64(crashed) {
+		t.Errorf("%d incidents reported, want %d", n, crashed)
+	}
+	if n := records.errors.Load(); n != int64(crashed) {
+		t.Errorf("%d error log records, want one per incident: %d", n, crashed)
+	}
+	snap := clusters.Snapshot()
+	var clustered uint64
+	for _, cl := range snap.Clusters {
+		clustered += cl.Count
+	}
+	if snap.Totals.NativeFaults != uint64(nativeCrashes) || snap.Totals.Panics != uint64(panics) ||
+		clustered != uint64(crashed) {
+		t.Errorf("clusters: %d native faults, %d panics, %d in clusters; want %d, %d, %d",
+			snap.Totals.NativeFaults, snap.Totals.Panics, clustered, nativeCrashes, panics, crashed)
+	}
+	if got := cgoguard.Stats().ContainedTotal - stats0.ContainedTotal; got != uint64(nativeCrashes) {
+		t.Errorf("cgoguard contained %d faults, want %d", got, nativeCrashes)
+	}
+}
+
+// fetch GETs url and returns the status, the incident ID header and the body.
+func fetch(client *http.Client, url string) (status int, id, body string, err error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get(httpguard.HeaderIncidentID), string(b), err
+}
+
+// countingHandler is a slog.Handler that only counts records of level Error
+// and above.
+type countingHandler struct{ errors atomic.Int64 }
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		h.errors.Add(1)
+	}
+	return nil
+}
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler      { return h }

@@ -1,0 +1,63 @@
+package safego
+
+import (
+	"context"
+	"sync"
+)
+
+// Group is a set of goroutines working on parts of one task, like
+// golang.org/x/sync/errgroup.Group, whose members cannot crash the process:
+// the first member to fail — by returning an error, panicking, or faulting
+// in native code — cancels the group's context, and Wait returns its error.
+// A Group must be created with NewGroup and not be reused after Wait.
+type Group struct {
+	cfg    *config
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+
+	errOnce sync.Once
+	err     error
+}
+
+// NewGroup returns a Group and the context its members receive: derived from
+// ctx, canceled when a member fails (with that error as its cause,
+// context.Cause) or when Wait returns.
+func NewGroup(ctx context.Context, opts ...Option) (*Group, context.Context) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	return &Group{cfg: newConfig(opts), ctx: ctx, cancel: cancel}, ctx
+}
+
+// Go runs fn(ctx) in a new goroutine, with the group's context. If fn
+// returns an error, panics (the error is then a *PanicError) or panics with
+// a *cgoguard.NativeFault (the error is that fault), the group's context is
+// canceled and Wait returns the first such error.
+func (g *Group) Go(fn func(ctx context.Context) error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := g.run(fn); err != nil {
+			g.errOnce.Do(func() {
+				g.err = err
+				g.cancel(err)
+			})
+		}
+	}()
+}
+
+func (g *Group) run(fn func(ctx context.Context) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicError(v, g.cfg.recovered(v))
+		}
+	}()
+	return fn(g.ctx)
+}
+
+// Wait blocks until every member has returned, cancels the group's context,
+// and returns the first member's error, if any.
+func (g *Group) Wait() error {
+	g.wg.Wait()
+	g.cancel(context.Canceled)
+	return g.err
+}

@@ -1,0 +1,55 @@
+package safego
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/cgoguard/cgoguard/gobindings/incident"
+)
+
+// Go runs fn in a new goroutine. A panic in it — a Go panic, or a panic
+// with the *cgoguard.NativeFault a guarded call returned — is recovered and
+// reported as an incident instead of ending the process.
+func Go(fn func(), opts ...Option) {
+	cfg := newConfig(opts)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				cfg.recovered(v)
+			}
+		}()
+		fn()
+	}()
+}
+
+// PanicError is the error a Group member's Go panic becomes.
+type PanicError struct {
+	// Value is what the member panicked with.
+	Value any
+	// Stack is the panicking goroutine's stack, as runtime/debug.Stack
+	// formats it.
+	Stack []byte
+	// IncidentID is the ID of the incident the panic was reported as.
+	IncidentID string
+}
+
+// Error returns "safego: panic: <value> [incident <id>]".
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("safego: panic: %v [incident %s]", e.Value, e.IncidentID)
+}
+
+// Unwrap returns Value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// panicError turns a recovered value into the member's error: the native
+// fault itself, or a *PanicError. It must run in the deferred call that
+// recovered.
+func panicError(v any, inc *incident.Incident) error {
+	if inc.Fault != nil {
+		return inc.Fault
+	}
+	return &PanicError{Value: v, Stack: debug.Stack(), IncidentID: inc.ID}
+}
