@@ -1,0 +1,88 @@
+package metrics_test
+
+import (
+	"encoding/json"
+	"errors"
+	"expvar"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/metrics"
+	"github.com/cgoguard/cgoguard/gobindings/quarantine"
+)
+
+var discardLogger = slog.New(slog.DiscardHandler)
+
+func TestMain(m *testing.M) {
+	if err := cgoguard.Init(); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+func TestSnapshotCountsEverySource(t *testing.T) {
+	clusters := incident.NewClusters()
+	defer clusters.Close()
+	q := quarantine.New(quarantine.Threshold(2), quarantine.Cooldown(time.Hour))
+	src := metrics.Sources{Clusters: clusters, Quarantines: []*quarantine.Quarantine{q}}
+	before := metrics.Collect(src)
+
+	site := q.Site("decoder")
+	for range 2 {
+		site.Call(fx.NullWrite.Fn, nil)
+	}
+	for range 3 {
+		if !errors.Is(site.Call(fx.NullWrite.Fn, nil), quarantine.ErrQuarantined) {
+			t.Fatal("not quarantined")
+		}
+	}
+	cgoguard.Call(fx.BusPastEOF.Fn, nil)
+	cgoguard.Call(fx.CxxThrow.Fn, nil)
+	func() {
+		defer func() {
+			incident.Reporter{Clusters: clusters, Logger: discardLogger}.Report(t.Context(), incident.FromPanic(recover()))
+		}()
+		panic("go panic")
+	}()
+
+	s := metrics.Collect(src)
+	if d := s.Contained["SIGSEGV"] - before.Contained["SIGSEGV"]; d != 2 {
+		t.Errorf("SIGSEGV +%d, want +2", d)
+	}
+	if d := s.Contained["SIGBUS"] - before.Contained["SIGBUS"]; d != 1 {
+		t.Errorf("SIGBUS +%d, want +1", d)
+	}
+	if d := s.Contained["cxx_exception"] - before.Contained["cxx_exception"]; d != 1 {
+		t.Errorf("cxx_exception +%d, want +1", d)
+	}
+	if s.ContainedTotal-before.ContainedTotal != 4 || s.Panics != 1 || !s.Tainted || !s.HandlersIntact {
+		t.Errorf("snapshot %+v", s)
+	}
+	if len(s.Clusters) != 4 || s.Clusters[0].Count != 2 || s.Clusters[0].Signal != "SIGSEGV" {
+		t.Errorf("clusters %+v", s.Clusters)
+	}
+	if s.QuarantineRejected != 3 || len(s.Quarantine) != 1 || s.Quarantine[0].Trips != 1 {
+		t.Errorf("quarantine %+v, rejected %d", s.Quarantine, s.QuarantineRejected)
+	}
+}
+
+func TestExpvarMirrorsTheSnapshot(t *testing.T) {
+	clusters := incident.NewClusters()
+	defer clusters.Close()
+	name := "cgoguard_test_" + incident.NewID() // -count=N publishes once per run
+	metrics.Publish(name, metrics.Sources{Clusters: clusters})
+	cgoguard.Call(fx.NullRead.Fn, nil)
+	var got metrics.Snapshot
+	if err := json.Unmarshal([]byte(expvar.Get(name).String()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Clusters) != 1 || got.Clusters[0].Count != 1 || got.Clusters[0].Kind != incident.KindNativeFault ||
+		got.Contained["SIGSEGV"] == 0 || !got.Tainted {
+		t.Errorf("expvar value %+v", got)
+	}
+}
