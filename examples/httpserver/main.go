@@ -5,7 +5,7 @@
 // safego groups, the fault clusters' debug page and Prometheus metrics.
 //
 //	go run . -addr 127.0.0.1:8080
-//	curl -i localhost:8080/crash/segv          # 500 with an incident ID; the server lives on
+//	curl -i localhost:8080/crash/null-write          # 500 with an incident ID; the server lives on
 //	curl localhost:8080/checksum?seed=1        # 200
 //	curl -i 'localhost:8080/decode?poison=1'   # pollutes the decoder; later decodes fault, then 503
 //	open http://localhost:8080/debug/cgoguard/ # the fault clusters

@@ -5,7 +5,6 @@ import (
 	"expvar"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,24 +20,7 @@ import (
 )
 
 // crashes are the native crash fixtures served at /crash/{kind}.
-var crashes = map[string]fx.Fixture{
-	"segv":           fx.NullWrite,
-	"null-read":      fx.NullRead,
-	"readonly":       fx.ReadonlyWrite,
-	"bad-pointer":    fx.BadFunctionPointer,
-	"stack-overflow": fx.StackOverflow,
-	"bus":            fx.BusPastEOF,
-	"abort":          fx.Abort,
-	"cxx-exception":  fx.CxxThrow,
-	"qsort-callback": fx.FaultInQsort,
-}
-
-func init() {
-	if runtime.GOARCH == "amd64" { // arm64 does not trap on these
-		crashes["fpe"] = fx.DivideByZero
-		crashes["ill"] = fx.IllegalInstruction
-	}
-}
+var crashes = fx.Crashes()
 
 // service is the example application.
 type service struct {

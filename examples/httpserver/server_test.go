@@ -121,7 +121,7 @@ func TestBackgroundBatchContainsItsCrashingMember(t *testing.T) {
 
 func TestMetricsEndpoint(t *testing.T) {
 	srv := newTestService(t, &fakeClock{now: time.Now()})
-	get(t, srv.URL+"/crash/segv")
+	get(t, srv.URL+"/crash/null-write")
 	_, _, body := get(t, srv.URL+"/metrics")
 	for _, want := range []string{`cgoguard_native_faults_contained_total{signal="SIGSEGV"}`, "cgoguard_tainted 1",
 		"cgoguard_quarantine_state{site=", "process_resident_memory_bytes"} {

@@ -47,6 +47,7 @@ import "C"
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/cgo"
 	"unsafe"
 )
@@ -177,4 +178,30 @@ func (cb *Callback) Ptr() unsafe.Pointer { return unsafe.Pointer(cb.c) }
 func (cb *Callback) Free() {
 	cb.handle.Delete()
 	C.free(unsafe.Pointer(cb.c))
+}
+
+// Crashes returns the fixtures that crash when called, by short name
+// ("null-read", "null-write", "readonly-write", "bad-pointer",
+// "stack-overflow", "bus", "abort", "cxx-exception", "qsort-callback", and on
+// x86-64 also "divide-by-zero", "illegal-instruction" and "trap": arm64 does
+// not trap on integer division, and those two test the x86-64 encodings).
+// Each call returns a new map.
+func Crashes() map[string]Fixture {
+	m := map[string]Fixture{
+		"null-read":      NullRead,
+		"null-write":     NullWrite,
+		"readonly-write": ReadonlyWrite,
+		"bad-pointer":    BadFunctionPointer,
+		"stack-overflow": StackOverflow,
+		"bus":            BusPastEOF,
+		"abort":          Abort,
+		"cxx-exception":  CxxThrow,
+		"qsort-callback": FaultInQsort,
+	}
+	if runtime.GOARCH == "amd64" {
+		m["divide-by-zero"] = DivideByZero
+		m["illegal-instruction"] = IllegalInstruction
+		m["trap"] = Trap
+	}
+	return m
 }

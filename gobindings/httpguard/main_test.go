@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -27,25 +26,7 @@ func TestMain(m *testing.M) {
 // crashFixtures are the native crash fixtures the test server exposes at
 // /crash/{name}: each faults (or throws) inside cgoguard.Call, and the
 // handler panics with the error it gets.
-var crashFixtures = map[string]fx.Fixture{
-	"null-read":      fx.NullRead,
-	"null-write":     fx.NullWrite,
-	"readonly-write": fx.ReadonlyWrite,
-	"bad-pointer":    fx.BadFunctionPointer,
-	"stack-overflow": fx.StackOverflow,
-	"bus":            fx.BusPastEOF,
-	"abort":          fx.Abort,
-	"cxx-exception":  fx.CxxThrow,
-	"qsort-callback": fx.FaultInQsort,
-}
-
-func init() {
-	if runtime.GOARCH == "amd64" { // arm64 does not trap on these
-		crashFixtures["divide-by-zero"] = fx.DivideByZero
-		crashFixtures["illegal-instruction"] = fx.IllegalInstruction
-		crashFixtures["trap"] = fx.Trap
-	}
-}
+var crashFixtures = fx.Crashes()
 
 // goPanics are Go panics the test server raises at /panic/{name}.
 var goPanics = map[string]func(){

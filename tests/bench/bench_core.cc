@@ -16,7 +16,9 @@
 #include <fstream>
 #include <map>
 #include <string>
+
 #include <vector>
+#include "../core/proc_status.h"
 
 #include "cgg_fixtures.h"
 #include "cgoguard/cgoguard.h"
@@ -105,16 +107,6 @@ void BM_Symbolize16Cached(benchmark::State& state) {
 }
 BENCHMARK(BM_Symbolize16Cached)->UseRealTime();
 
-long StatusKiB(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string key = std::string(field) + ":";
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, key.size(), key) == 0) return std::stol(line.substr(key.size()));
-  }
-  return -1;
-}
-
 double NowMs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -129,12 +121,12 @@ void MeasureFirstSymbolization() {
     fprintf(stderr, "first symbolization: no 16-frame fault\n");
     return;
   }
-  long rss0 = StatusKiB("VmRSS"), hwm0 = StatusKiB("VmHWM");
+  long rss0 = cgg_test::StatusKiB("VmRSS"), hwm0 = cgg_test::StatusKiB("VmHWM");
   double t0 = NowMs();
   cgg_symbol symbols[kSymbolizedFrames];
   int n = cgg_symbolize_fault(&fault, symbols, kSymbolizedFrames);
   double ms = NowMs() - t0;
-  long rss1 = StatusKiB("VmRSS"), hwm1 = StatusKiB("VmHWM");
+  long rss1 = cgg_test::StatusKiB("VmRSS"), hwm1 = cgg_test::StatusKiB("VmHWM");
   char text[256];
   snprintf(text, sizeof text,
            "%d frames in %.1f ms; VmRSS %ld -> %ld KiB (+%ld); VmHWM %ld -> %ld KiB (+%ld)", n, ms,

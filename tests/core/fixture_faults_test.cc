@@ -129,22 +129,9 @@ void PrintTo(const Case& c, std::ostream* os) {
   *os << c.name;
 }
 
-const char* SignalName(int signo) {
-  switch (signo) {
-    case SIGSEGV:
-      return "SIGSEGV";
-    case SIGBUS:
-      return "SIGBUS";
-    case SIGFPE:
-      return "SIGFPE";
-    case SIGILL:
-      return "SIGILL";
-    case SIGTRAP:
-      return "SIGTRAP";
-    case SIGABRT:
-      return "SIGABRT";
-  }
-  return "?";
+// "SIGSEGV" for SIGSEGV, from glibc's own table.
+std::string SignalName(int signo) {
+  return std::string("SIG") + sigabbrev_np(signo);
 }
 
 class FixtureFault : public testing::TestWithParam<Case> {};
@@ -202,7 +189,7 @@ TEST_P(FixtureFault, IsContainedWithExactRecord) {
   EXPECT_EQ(fault.thread_id, static_cast<uint64_t>(Tid()));
   EXPECT_GT(fault.id, 0u);
   std::string what = fault.what;
-  EXPECT_EQ(what.rfind(std::string(SignalName(c.signo)) + ": ", 0), 0u) << what;
+  EXPECT_EQ(what.rfind(SignalName(c.signo) + ": ", 0), 0u) << what;
   EXPECT_EQ(cgg_last_fault(), &fault);
   EXPECT_EQ(cgg_guard_depth(), 0);
 

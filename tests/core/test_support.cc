@@ -66,16 +66,6 @@ bool MainStackIsBounded() {
          limit.rlim_cur <= 256ul * 1024 * 1024;
 }
 
-long StatusKiB(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string key = std::string(field) + ":";
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, key.size(), key) == 0) return std::stol(line.substr(key.size()));
-  }
-  return -1;
-}
-
 int CountDirEntries(const char* path) {
   DIR* dir = opendir(path);
   if (dir == nullptr) return -1;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "proc_status.h"
 
 #include <string>
 #include <vector>
@@ -37,8 +38,6 @@ testing::AssertionResult HasFrameContaining(const cgg_fault& fault, const std::s
 // grows into the rest of the address space instead; tests skip then.
 bool MainStackIsBounded();
 
-// A field of /proc/self/status in KiB ("VmRSS", "VmHWM"), or -1.
-long StatusKiB(const char* field);
 // Entries of a directory (without "." and ".."), or -1.
 int CountDirEntries(const char* path);
 // Lines of a file, or -1.

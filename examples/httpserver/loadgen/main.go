@@ -36,8 +36,8 @@ import (
 // pollutes the decoder's native state: later decodes fault until the
 // quarantine's reset hook re-initializes it.
 var crashPaths = []string{
-	"/crash/segv", "/crash/null-read", "/crash/readonly", "/crash/bad-pointer", "/crash/stack-overflow",
-	"/crash/bus", "/crash/fpe", "/crash/ill", "/crash/abort", "/crash/cxx-exception", "/crash/qsort-callback",
+	"/crash/null-write", "/crash/null-read", "/crash/readonly-write", "/crash/bad-pointer", "/crash/stack-overflow",
+	"/crash/bus", "/crash/divide-by-zero", "/crash/illegal-instruction", "/crash/abort", "/crash/cxx-exception", "/crash/qsort-callback",
 	"/panic", "/decode?poison=1",
 }
 
