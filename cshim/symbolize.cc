@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <boost/stacktrace/frame.hpp>
@@ -120,12 +121,36 @@ std::string demangle(const char* name) {
   return result;
 }
 
+const std::string& executable_path() {
+  static const std::string path = [] {
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  }();
+  return path;
+}
+
+// Load address of the main program (the object holding its program headers).
+void* executable_base() {
+  static void* base = [] {
+    Dl_info main_info;
+    void* phdr = reinterpret_cast<void*>(getauxval(AT_PHDR));
+    return dladdr(phdr, &main_info) != 0 ? main_info.dli_fbase : nullptr;
+  }();
+  return base;
+}
+
 // Fills the module and function-start facts that need no debug information.
 void locate(uintptr_t pc, uintptr_t lookup, Symbol* s) {
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(lookup), &info) == 0 || info.dli_fbase == nullptr) return;
   s->in_module = true;
   s->module = info.dli_fname != nullptr ? info.dli_fname : "";
+  if ((s->module.empty() || s->module[0] != '/') && info.dli_fbase == executable_base()) {
+    // The loader names the main program as it was started ("./server"),
+    // which a later chdir() makes wrong: use the kernel's absolute path.
+    s->module = executable_path();
+  }
   s->module_offset = pc - reinterpret_cast<uintptr_t>(info.dli_fbase);
   dwarf_eh_bases bases = {};
   if (_Unwind_Find_FDE(reinterpret_cast<void*>(lookup), &bases) != nullptr &&
