@@ -60,6 +60,11 @@ __attribute__((noinline, cold)) int prepare_slow(ThreadState* ts) {
   return thread_prepare(ts);
 }
 
+// 0 once the thread is set up (one load on the fast path), else -errno.
+inline int ensure_thread_ready(ThreadState* ts) {
+  return __builtin_expect(ts->ready, 1) ? 0 : -prepare_slow(ts);
+}
+
 // After a contained stack overflow, gives the pages the overflow touched back
 // to the kernel: nothing lives below the resumed owner any more, and each
 // overflow would otherwise keep the whole stack resident (8 MiB a thread).
@@ -158,10 +163,7 @@ extern "C" {
 int cgg_call(void (*fn)(void*), void* arg, cgg_fault* out) {
   if (fn == nullptr) return -EINVAL;
   ThreadState* ts = &tls_thread;
-  if (__builtin_expect(!ts->ready, 0)) {
-    int err = prepare_slow(ts);
-    if (err != 0) return -err;
-  }
+  if (int err = ensure_thread_ready(ts)) return err;
   cgg_guard_frame guard;
   // The owner is this function: the handler recognizes its frame by the frame
   // pointer and by the function an address of its code (a label) lies in.
@@ -197,10 +199,7 @@ owner_code:
 int cgg_guard_enter(cgg_guard_frame* guard, cgg_fault* out, void* owner_fp) {
   if (guard == nullptr) return -EINVAL;
   ThreadState* ts = &tls_thread;
-  if (__builtin_expect(!ts->ready, 0)) {
-    int err = prepare_slow(ts);
-    if (err != 0) return -err;
-  }
+  if (int err = ensure_thread_ready(ts)) return err;
   // Our return address lies in the function that expanded CGG_GUARD: the owner.
   int err = push_guard(ts, guard, out, reinterpret_cast<uintptr_t>(owner_fp),
                        reinterpret_cast<uintptr_t>(__builtin_return_address(0)));

@@ -141,6 +141,10 @@ struct dwarf_eh_bases {
 };
 extern "C" const void* _Unwind_Find_FDE(void* pc, struct dwarf_eh_bases* bases);
 
+// True when `pc` lies in a loaded executable or shared object, i.e. it can be
+// code. Uses _dl_find_object: lock-free, async-signal-safe (glibc >= 2.35).
+CGG_INTERNAL bool in_loaded_module(uintptr_t pc);
+
 // Blocks or unblocks SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP for the
 // calling thread (sigprocmask: async-signal-safe).
 CGG_INTERNAL void set_sync_signals_blocked(bool blocked);

@@ -125,6 +125,18 @@ _Unwind_Reason_Code on_frame(struct _Unwind_Context* ctx, void* arg) {
   return _URC_NO_REASON;
 }
 
+GuardReach conclude(const Walk& w, bool broken) {
+  if (w.reach == 1) return GuardReach::kOnStack;
+  if (w.reach == 2) return GuardReach::kNotOnStack;
+  if (broken || w.hit_limit || !w.started) return GuardReach::kUnknown;
+  // The walk ended before passing the guard. If it ended in a loaded module
+  // (code without unwind tables, such as Go's, or the thread's first frame)
+  // the owner is not on this chain; a garbage address says nothing.
+  return in_loaded_module(w.last_ip) ? GuardReach::kNotOnStack : GuardReach::kUnknown;
+}
+
+}  // namespace
+
 // True when `pc` lies in a loaded executable or shared object. Uses
 // _dl_find_object: lock-free and async-signal-safe (glibc >= 2.35).
 // Start of the function whose code holds `pc`, or 0 when it has no unwind
@@ -139,18 +151,6 @@ bool in_loaded_module(uintptr_t pc) {
   struct dl_find_object found;
   return _dl_find_object(reinterpret_cast<void*>(pc), &found) == 0;
 }
-
-GuardReach conclude(const Walk& w, bool broken) {
-  if (w.reach == 1) return GuardReach::kOnStack;
-  if (w.reach == 2) return GuardReach::kNotOnStack;
-  if (broken || w.hit_limit || !w.started) return GuardReach::kUnknown;
-  // The walk ended before passing the guard. If it ended in a loaded module
-  // (code without unwind tables, such as Go's, or the thread's first frame)
-  // the owner is not on this chain; a garbage address says nothing.
-  return in_loaded_module(w.last_ip) ? GuardReach::kNotOnStack : GuardReach::kUnknown;
-}
-
-}  // namespace
 
 void set_sync_signals_blocked(bool blocked) {
   sigset_t set;

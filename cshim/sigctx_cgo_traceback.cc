@@ -13,7 +13,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <ucontext.h>
 #include <unwind.h>
@@ -39,11 +38,6 @@ struct CgoSymbolizerArg {
   uintptr_t more;
   uintptr_t data;
 };
-
-bool is_code(uintptr_t pc) {
-  struct dl_find_object found;
-  return pc != 0 && _dl_find_object(reinterpret_cast<void*>(pc), &found) == 0;
-}
 
 uintptr_t context_frame_pointer(const void* ucp) {
 #if defined(__x86_64__)
@@ -97,7 +91,7 @@ void cgg_cgo_traceback(void* p) {
            fp + 2 * sizeof(uintptr_t) <= ts->stack_hi && fp % sizeof(uintptr_t) == 0) {
       const uintptr_t* record = reinterpret_cast<const uintptr_t*>(fp);
       uintptr_t ra = record[1];
-      if (!is_code(ra)) break;
+      if (ra == 0 || !in_loaded_module(ra)) break;
       arg->buf[n++] = ra - 1;
       if (record[0] <= fp) break;  // frame pointers only grow towards the stack base
       fp = record[0];

@@ -2,6 +2,7 @@ package cgoguard_test
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"syscall"
@@ -241,6 +242,6 @@ func TestFaultOnNativeThreadReachesSubscribers(t *testing.T) {
 
 func formatPlus(nf *cgoguard.NativeFault) string {
 	var b strings.Builder
-	fmtFprintf(&b, "%+v", nf)
+	fmt.Fprintf(&b, "%+v", nf)
 	return b.String()
 }

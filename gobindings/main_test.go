@@ -3,7 +3,6 @@ package cgoguard_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -72,5 +71,3 @@ func frameNamed(frames []cgoguard.Frame, name string) bool {
 	}
 	return false
 }
-
-var fmtFprintf = fmt.Fprintf
