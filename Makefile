@@ -26,6 +26,7 @@ test: deps
 
 bench: build
 	ci/bench.sh
+	ci/storm-bench.sh
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

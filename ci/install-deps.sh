@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libboost-stacktrace-dev libsigsegv-dev
   clang-format
+  wrk
 )
 missing=()
 for p in "${packages[@]}"; do

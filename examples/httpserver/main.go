@@ -10,6 +10,7 @@
 //	curl -i 'localhost:8080/decode?poison=1'   # pollutes the decoder; later decodes fault, then 503
 //	open http://localhost:8080/debug/cgoguard/ # the fault clusters
 //	curl localhost:8080/metrics | grep cgoguard_
+//	go run . -pprof   # then: go tool pprof http://localhost:8080/debug/pprof/profile
 package main
 
 import (
@@ -39,14 +40,15 @@ func main() {
 	addrFile := flag.String("addr-file", "", "write the address actually listened on to this file once serving")
 	cooldown := flag.Duration("quarantine-cooldown", 5*time.Second, "how long the quarantined decoder refuses calls")
 	jobInterval := flag.Duration("job-interval", 200*time.Millisecond, "background job period")
+	pprof := flag.Bool("pprof", false, "serve net/http/pprof at /debug/pprof/ (for profiling the incident path)")
 	flag.Parse()
-	if err := run(*addr, *addrFile, *cooldown, *jobInterval); err != nil {
+	if err := run(*addr, *addrFile, *cooldown, *jobInterval, *pprof); err != nil {
 		fmt.Fprintln(os.Stderr, "httpserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, addrFile string, cooldown, jobInterval time.Duration) error {
+func run(addr, addrFile string, cooldown, jobInterval time.Duration, pprof bool) error {
 	// abort() and failed asserts are contained too: the example shows them,
 	// but a process that contained one should be restarted soon.
 	if err := cgoguard.Init(cgoguard.ContainAbort()); err != nil {
@@ -59,7 +61,7 @@ func run(addr, addrFile string, cooldown, jobInterval time.Duration) error {
 		quarantine.OnStateChange(func(site string, from, to quarantine.State) {
 			logger.Warn("quarantine state change", "site", site, "from", from.String(), "to", to.String())
 		}))
-	svc := &service{logger: logger, q: q, decoder: newDecoder(q)}
+	svc := &service{logger: logger, q: q, decoder: newDecoder(q), pprof: pprof}
 	metrics.Publish("cgoguard", metrics.Sources{Quarantines: []*quarantine.Quarantine{q}})
 	expvar.Publish("process", expvar.Func(processStats))
 

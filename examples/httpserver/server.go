@@ -5,6 +5,7 @@ import (
 	"expvar"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,8 @@ type service struct {
 	logger  *slog.Logger
 	q       *quarantine.Quarantine
 	decoder *decoder
+	// pprof serves net/http/pprof's profiles beside the operator endpoints.
+	pprof bool
 }
 
 // handler returns every route: the application behind httpguard, the
@@ -55,6 +58,12 @@ func (s *service) handler() http.Handler {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if s.pprof {
+		ops.HandleFunc("GET /debug/pprof/", pprof.Index)
+		ops.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		ops.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		ops.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return ops
 }
 
