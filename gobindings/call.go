@@ -5,35 +5,66 @@ package cgoguard
 #include <stdint.h>
 #include <cgoguard/cgoguard.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 // Implemented in Go (report.go); called through the trampoline below.
-extern void cgoguardGoReport(cgg_fault* fault, int awaited);
+extern void cgoguardGoReport(cgg_fault* fault);
 
 // The record Call's faults are written to: C memory, one per thread, touched
 // only on the fault path. A fault written anywhere else comes from a guard
-// that user C code armed itself (CGG_GUARD), which no Call is waiting for.
+// that user C code armed itself (CGG_GUARD) or one on a native thread, which
+// no Call is waiting for.
 static __thread cgg_fault cgoguard_call_record;
 
 // The report callback registered with the C shim. It runs after the jump
 // back, in ordinary context, on the faulting thread: calling into Go from
-// here is legal (unlike from the signal handler).
+// here is legal (unlike from the signal handler). Call's own faults are not
+// passed on: Call reads them after its cgo call returns and reports them
+// from Go. A call from C into Go pins the thread to the goroutine until it
+// returns; with thousands of goroutines faulting at once and subscribers
+// that block, the scheduler would start a thread for each.
 static void cgoguard_report_trampoline(const cgg_fault* fault, void* user) {
 	(void)user;
-	cgoguardGoReport((cgg_fault*)fault, fault == &cgoguard_call_record);
+	if (fault == &cgoguard_call_record) return;
+	cgoguardGoReport((cgg_fault*)fault);
 }
 
 static int cgoguard_register_reporter(void) {
 	return cgg_report_add(cgoguard_report_trampoline, NULL);
 }
 
-// One cgo crossing per Call: 0 when fn returned, the fault id (> 0) of a
-// contained fault, or -errno when the call could not be made.
+// What one guarded call from Call came to: status 0 when fn returned, 1
+// for a contained fault whose record is copied to fault (malloc'd; the
+// caller frees it), or -errno when the call could not be made or the copy
+// failed.
+typedef struct cgoguard_result {
+	int64_t status;
+	cgg_fault* fault;
+} cgoguard_result;
+
+// One cgo crossing per Call. The record is copied because the thread-local
+// one belongs to the thread, not to the goroutine: once this cgo call
+// returns, the goroutine may resume on another thread while this one runs
+// another Call that faults.
 // fn travels as an integer: it is a C function pointer, never Go memory, so
 // cgo's pointer check (a few ns per pointer argument) has nothing to check.
-static int64_t cgoguard_call(uintptr_t fn, void* arg) {
+static cgoguard_result cgoguard_call(uintptr_t fn, void* arg) {
+	cgoguard_result r = {0, NULL};
 	int rc = cgg_call((void (*)(void*))fn, arg, &cgoguard_call_record);
-	if (rc == 0) return 0;
-	if (rc > 0 || rc == CGG_CXX_EXCEPTION) return (int64_t)cgoguard_call_record.id;
-	return rc;
+	if (rc == 0) return r;
+	if (rc < 0 && rc != CGG_CXX_EXCEPTION) {
+		r.status = rc;
+		return r;
+	}
+	r.fault = (cgg_fault*)malloc(sizeof *r.fault);
+	if (r.fault == NULL) {
+		r.status = -ENOMEM;
+		return r;
+	}
+	memcpy(r.fault, &cgoguard_call_record, sizeof *r.fault);
+	r.status = 1;
+	return r;
 }
 */
 import "C"
@@ -154,22 +185,23 @@ func Call(fn, arg unsafe.Pointer) error {
 	}()
 	r := C.cgoguard_call(C.uintptr_t(uintptr(fn)), arg)
 	returned = true
-	if r == 0 {
+	if r.status == 0 {
 		return nil
 	}
-	return collect(int64(r))
+	return collect(r)
 }
 
-// collect turns Call's fault id into the *NativeFault the report callback
-// built for it (on this goroutine, before the C call returned).
-func collect(r int64) error {
-	if r < 0 {
-		return fmt.Errorf("cgoguard: guarded call failed: %w", syscall.Errno(-r))
+// collect turns a faulted or failed call's result into its error: for a
+// fault, the *NativeFault built from the record's copy (freed here), after
+// delivering it to OnFault subscribers.
+func collect(r C.cgoguard_result) error {
+	if r.status < 0 {
+		return fmt.Errorf("cgoguard: guarded call failed: %w", syscall.Errno(-r.status))
 	}
-	if nf, ok := pending.LoadAndDelete(uint64(r)); ok {
-		return nf.(*NativeFault)
-	}
-	return fmt.Errorf("%w: fault %d was not reported", ErrNativeFault, r)
+	nf := newNativeFault(r.fault, false)
+	C.free(unsafe.Pointer(r.fault))
+	report(nf)
+	return nf
 }
 
 // repairAfterPanic runs when a Go panic unwound out of a callback through

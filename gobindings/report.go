@@ -13,10 +13,6 @@ import (
 	"unsafe"
 )
 
-// pending holds the *NativeFault of each fault a Call is about to return,
-// keyed by fault id, from the report callback until Call collects it.
-var pending sync.Map
-
 var (
 	subscribersMu sync.Mutex
 	// subscribers is copied on write, so reports read it without locking.
@@ -61,16 +57,19 @@ func OnFault(fn func(*NativeFault)) (cancel func()) {
 	}
 }
 
-// cgoguardGoReport is called by the C shim after every contained fault, in
-// ordinary context after the jump back (never from the signal handler), on
-// the goroutine that made the guarded call.
+// cgoguardGoReport is called by the C shim after a fault contained by a
+// guard no Call waits for (CGG_GUARD in C code, cgg_call on a native thread),
+// in ordinary context after the jump back (never from the signal handler),
+// on the thread that made the guarded call. Call's own faults never come
+// through here: Call reports them itself once its cgo call has returned.
 //
 //export cgoguardGoReport
-func cgoguardGoReport(rec *C.cgg_fault, awaited C.int) {
-	nf := newNativeFault(rec, true)
-	if awaited != 0 {
-		pending.Store(nf.ID, nf)
-	}
+func cgoguardGoReport(rec *C.cgg_fault) {
+	report(newNativeFault(rec, true))
+}
+
+// report delivers nf to every OnFault subscriber, on the calling goroutine.
+func report(nf *NativeFault) {
 	reportsDelivered.Add(1)
 	if subs := subscribers.Load(); subs != nil {
 		for _, s := range *subs {
@@ -89,8 +88,11 @@ func deliver(s *subscriber, nf *NativeFault) {
 }
 
 // newNativeFault copies a C fault record into Go memory, with the raw Go
-// stack of the faulting goroutine (subscribers, which run before Call
+// stack of the calling goroutine (subscribers, which run before Call
 // returns, need it too).
+//
+// inCallback says the caller is the report callback (the Go stack then
+// starts with the callback's frames).
 func newNativeFault(rec *C.cgg_fault, inCallback bool) *NativeFault {
 	nf := &NativeFault{
 		Code:     int(rec.code),
@@ -163,7 +165,7 @@ func isGuardPlumbing(fn string) bool {
 	const pkg = "github.com/cgoguard/cgoguard/gobindings."
 	return fn == "runtime.cgocall" || fn == "runtime.asmcgocall" || fn == "runtime.systemstack_switch" ||
 		strings.Contains(fn, "._Cfunc_") || fn == pkg+"Call" || strings.HasPrefix(fn, pkg+"Call.func") ||
-		fn == pkg+"FaultFromRecord"
+		fn == pkg+"collect" || fn == pkg+"FaultFromRecord"
 }
 
 // FaultFromRecord builds a *NativeFault from a cgg_fault record that C code
