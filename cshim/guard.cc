@@ -1,7 +1,7 @@
-// Guard frames: arming a guard around a call (the fast path), the landing pad
-// that resumes a guard's owner after a contained fault, and repair of a
-// thread's guard list. Ordinary context (the landing pad runs after the
-// kernel's sigreturn, with the interrupted signal mask already restored).
+// Guard frames: arming a guard around a call (the fast path) and the landing
+// pad that resumes a guard's owner after a contained fault. Ordinary context
+// (the landing pad runs after the kernel's sigreturn, with the interrupted
+// signal mask already restored).
 //
 // The fast path is a thread-local list push, a __builtin_setjmp (three stores:
 // frame pointer, stack pointer, resume address — no system call, the signal
@@ -228,28 +228,6 @@ const cgg_fault* cgg_last_fault(void) {
 
 int cgg_guard_depth(void) {
   return tls_thread.depth;
-}
-
-int cgg_repair_thread(void) {
-  ThreadState* ts = &tls_thread;
-  if (ts->extra == nullptr) return 0;
-  GuardEntry* guards = ts->extra->guards;
-  int kept = 0;
-  int dropped = 0;
-  for (int i = 0; i < ts->depth; i++) {
-    uintptr_t entry_sp = 0;
-    bool live = guard_live_from_here(&guards[i], &entry_sp);
-    // Not on our chain and below its outermost frame: its frame is gone. A
-    // guard above the chain's entry may belong to an outer native call that
-    // called into Go, which then called us: keep it.
-    if (!live && guards[i].frame < entry_sp) {
-      dropped++;
-    } else {
-      guards[kept++] = guards[i];
-    }
-  }
-  ts->depth = kept;  // kept guards keep their order
-  return dropped;
 }
 
 }  // extern "C"

@@ -1,9 +1,11 @@
 // Installing the handler, remembering what it displaced, detecting when
-// another library installs over it, and putting it back. Ordinary context,
-// except chain_target() and signal_contained(), which the handler calls.
+// another library installs over it, and putting it back. Ordinary context.
+// What the handler reads of this (which signals are contained, where a
+// declined one goes) is published through shared_state.cc.
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unwind.h>
 
 #include <atomic>
 #include <mutex>
@@ -14,10 +16,6 @@ namespace cgoguard {
 namespace {
 
 std::mutex install_mutex;
-std::atomic<bool> is_initialized{false};
-// Bit (1u << signo) set: our handler is installed for signo and the flags ask
-// us to contain it.
-std::atomic<uint32_t> contained_mask{0};
 // Bit set: our handler was installed for signo (contained or not).
 uint32_t installed_mask = 0;
 
@@ -30,7 +28,6 @@ struct sigaction original_action[CGG_NSIG];
 // reading the previous one is not disturbed by the next reinstall.
 struct sigaction displacer_action[CGG_NSIG][2];
 int displacer_next[CGG_NSIG];
-std::atomic<const struct sigaction*> chain_to[CGG_NSIG];
 
 bool is_ours(const struct sigaction& action) {
   return (action.sa_flags & SA_SIGINFO) != 0 && action.sa_sigaction == signal_handler;
@@ -60,7 +57,8 @@ int install_signal(int signo) {
     return 0;
   }
   original_action[signo] = previous;
-  chain_to[signo].store(&original_action[signo], std::memory_order_release);
+  publish_original_action(signo, &original_action[signo]);
+  publish_chain_target(signo, &original_action[signo]);
   struct sigaction ours = our_action();
   struct sigaction replaced;
   if (sigaction(signo, &ours, &replaced) != 0) return errno;
@@ -72,23 +70,21 @@ int install_signal(int signo) {
   return 0;
 }
 
+_Unwind_Reason_Code count_frame(struct _Unwind_Context*, void* arg) {
+  ++*static_cast<int*>(arg);
+  return _URC_NO_REASON;
+}
+
+// Performs one unwind in ordinary context so that the first unwind inside the
+// handler finds libgcc's object lists and the loader's lookup data
+// initialized, rather than initializing them there.
+void warm_unwinder() {
+  int frames = 0;
+  _Unwind_Backtrace(count_frame, &frames);
+  in_loaded_module(reinterpret_cast<uintptr_t>(&warm_unwinder));
+}
+
 }  // namespace
-
-bool signal_contained(int signo) {
-  return signo > 0 && signo < CGG_NSIG &&
-         (contained_mask.load(std::memory_order_relaxed) & (1u << signo)) != 0;
-}
-
-bool initialized() {
-  return is_initialized.load(std::memory_order_acquire);
-}
-
-const struct sigaction* chain_target(int signo, bool loop) {
-  if (signo <= 0 || signo >= CGG_NSIG) return nullptr;
-  if (loop) return &original_action[signo];
-  return chain_to[signo].load(std::memory_order_acquire);
-}
-
 }  // namespace cgoguard
 
 using namespace cgoguard;
@@ -98,7 +94,7 @@ extern "C" {
 int cgg_init(unsigned flags) {
   if (flags & ~(CGG_CONTAIN_ABORT | CGG_NO_TRAP)) return EINVAL;
   std::lock_guard<std::mutex> lock(install_mutex);
-  bool first = !is_initialized.load(std::memory_order_relaxed);
+  bool first = !initialized();
   if (first) warm_unwinder();
   uint32_t add = (1u << SIGSEGV) | (1u << SIGBUS) | (1u << SIGFPE) | (1u << SIGILL);
   if (first && !(flags & CGG_NO_TRAP)) add |= 1u << SIGTRAP;
@@ -108,8 +104,8 @@ int cgg_init(unsigned flags) {
     int err = install_signal(signo);
     if (err != 0) return err;
   }
-  contained_mask.fetch_or(add, std::memory_order_relaxed);
-  is_initialized.store(true, std::memory_order_release);
+  publish_contained(add);
+  publish_initialized();
   return 0;
 }
 
@@ -127,7 +123,7 @@ uint32_t cgg_check_handlers(void) {
 int cgg_reinstall(unsigned flags) {
   if (flags & ~CGG_REINSTALL_CHAIN_DISPLACER) return EINVAL;
   std::lock_guard<std::mutex> lock(install_mutex);
-  if (!is_initialized.load(std::memory_order_relaxed)) return EPERM;
+  if (!initialized()) return EPERM;
   for (int signo : kHandledSignals) {
     if (!(installed_mask & (1u << signo))) continue;
     struct sigaction current;
@@ -137,9 +133,9 @@ int cgg_reinstall(unsigned flags) {
       struct sigaction* slot = &displacer_action[signo][displacer_next[signo]];
       displacer_next[signo] ^= 1;
       *slot = current;
-      chain_to[signo].store(slot, std::memory_order_release);
+      publish_chain_target(signo, slot);
     } else {
-      chain_to[signo].store(&original_action[signo], std::memory_order_release);
+      publish_chain_target(signo, &original_action[signo]);
     }
     struct sigaction ours = our_action();
     if (sigaction(signo, &ours, nullptr) != 0) return errno;

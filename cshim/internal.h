@@ -1,16 +1,24 @@
 // Internal declarations shared by the files of cshim/. Not installed.
 //
 // File naming tells the context code runs in:
-//   sigctx_*.cc  runs inside the signal handler: async-signal-safe only — no
-//                allocation, no locks, no stdio, no symbolization.
-//   everything else runs in ordinary context (set-up, the guarded-call fast
-//                path, reports, symbolization).
+//   sigctx_*     runs inside a signal handler (ours, or the Go runtime's
+//                SIGPROF handler), and only there: async-signal-safe only —
+//                no allocation, no locks, no stdio, no symbolization. All
+//                code that runs in signal context is in these files or in
+//                shared_*.
+//   shared_*     runs in both contexts: called by the handler and by
+//                ordinary code, so it is async-signal-safe too.
+//   everything else runs in ordinary context only (set-up, the guarded-call
+//                fast path, reports, symbolization) and may allocate and lock.
+// The declarations below are grouped the same way.
 #ifndef CGOGUARD_CSHIM_INTERNAL_H_
 #define CGOGUARD_CSHIM_INTERNAL_H_
 
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <unwind.h>
 
 #include <atomic>
 
@@ -21,7 +29,7 @@
 
 namespace cgoguard {
 
-// ---- Per-thread state ------------------------------------------------------
+// ---- Per-thread state (set up in ordinary context, read by the handler) ----
 
 // Everything the handler needs about the current thread. Lives in
 // initial-exec TLS so that reading it in the handler is a plain
@@ -87,32 +95,99 @@ CGG_INTERNAL void altstack_release(ThreadExtra* extra);
 // Stack the handler needs, in bytes (its own frames plus the unwinder's).
 CGG_INTERNAL size_t altstack_needed();
 
-// ---- Installation (install.cc) ----------------------------------------------
+// ---- Shared context: state published by set-up, read by the handler ---------
+// (shared_state.cc; every function is one lock-free atomic access, safe in a
+// signal handler. The publish_* writers run under install.cc's mutex.)
 
 // Signals cgoguard handles at all (some only with a flag).
 constexpr int kHandledSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT};
 
 // Whether cgg_init has installed the handler for this signal and the flags ask
-// cgoguard to contain it. Safe in a signal handler (atomic loads).
+// cgoguard to contain it.
 CGG_INTERNAL bool signal_contained(int signo);
+// Whether cgg_init has completed once.
 CGG_INTERNAL bool initialized();
 
 // The action to chain a declined signal to. `loop` is true when we are being
 // re-entered from the very handler we chained to (it chains back to us): then
-// the original pre-cgoguard action is returned to break the loop. Safe in a
-// signal handler: the returned object is immutable once published.
+// the original pre-cgoguard action is returned to break the loop. The
+// returned object is never written again once published.
 CGG_INTERNAL const struct sigaction* chain_target(int signo, bool loop);
+
+// Writers of the above (ordinary context). `action` must stay unchanged
+// for the life of the process once published: a handler may be reading it.
+CGG_INTERNAL void publish_original_action(int signo, const struct sigaction* action);
+CGG_INTERNAL void publish_chain_target(int signo, const struct sigaction* action);
+CGG_INTERNAL void publish_contained(uint32_t mask);
+CGG_INTERNAL void publish_initialized();
+
+struct Counters {
+  std::atomic<uint64_t> contained[CGG_NSIG];
+  std::atomic<uint64_t> contained_total;
+  std::atomic<uint64_t> cxx_exceptions;
+  std::atomic<uint64_t> chained[CGG_NSIG];
+  std::atomic<uint64_t> chained_total;
+  std::atomic<uint64_t> next_fault_id;
+  std::atomic<int> tainted;
+};
+CGG_INTERNAL extern Counters counters;
+
+// Lock-free counter updates.
+CGG_INTERNAL void count_contained(int signo);
+CGG_INTERNAL void count_chained(int signo);
+CGG_INTERNAL uint64_t next_fault_id();
+
+// ---- Shared context: the owner walk (shared_walk.cc) ------------------------
+
+// State of a walk up a native call chain that records return addresses and
+// looks for a guard's owner frame. Lives on the walker's stack.
+struct OwnerWalk {
+  // Inputs.
+  uintptr_t start_pc;     // first frame of interest (when not started)
+  bool record_start;      // record the start frame's pc (else it is recorded already)
+  bool walk_to_end;       // keep walking after the question is answered
+  uintptr_t guard_addr;   // address of the guard record, inside its owner's frame
+  uintptr_t owner_fp;     // frame pointer of the owner
+  uintptr_t owner_start;  // start of the owner function's code (0: unknown, not compared)
+  cgg_fault* rec;         // where to record return addresses, or nullptr
+  long max_frames;        // walk limit
+  // State.
+  bool started;
+  bool skip_record;  // the next frame was recorded by the caller
+  int skipped;
+  bool have_prev;
+  uintptr_t prev_fp;
+  uintptr_t prev_start;
+  long steps;
+  // Results.
+  int reach;  // 0 undecided, 1 owner found, 2 another frame found instead
+  bool hit_limit;
+  uintptr_t last_ip;
+  uintptr_t last_sp;
+};
+
+// The _Unwind_Backtrace callback of the walk; `arg` is an OwnerWalk.
+CGG_INTERNAL _Unwind_Reason_Code owner_walk_step(struct _Unwind_Context* ctx, void* arg);
+
+// Start of the function whose code holds `pc`, or 0 when it has no unwind
+// information (libgcc's _Unwind_Find_FDE, what the unwinder itself calls per
+// frame; lock-free with glibc >= 2.35).
+CGG_INTERNAL uintptr_t function_start(uintptr_t pc);
+
+// True when `pc` lies in a loaded executable or shared object, i.e. it can be
+// code. Uses _dl_find_object: lock-free (glibc >= 2.35).
+CGG_INTERNAL bool in_loaded_module(uintptr_t pc);
+
+// ---- Signal context (sigctx_*) -----------------------------------------------
 
 // The handler itself (sigctx_handler.cc).
 CGG_INTERNAL void signal_handler(int signo, siginfo_t* info, void* ucontext);
-
-// ---- Signal context helpers --------------------------------------------------
 
 // Passes a declined signal to the previous action (sigctx_chain.cc).
 CGG_INTERNAL void chain_to_previous(int signo, siginfo_t* info, void* ucontext);
 
 // Writes `msg` to stderr with write(2) and ends the process by `signo`'s
-// default action (or _exit if that returns). Async-signal-safe.
+// default action (or _exit if that returns) (sigctx_chain.cc).
 [[noreturn]] CGG_INTERNAL void die_with_message(int signo, const char* msg);
 
 // Result of walking the faulting stack (sigctx_capture.cc).
@@ -126,33 +201,14 @@ enum class GuardReach {
 };
 
 // Records the faulting stack into rec->frames and tells whether the guard of
-// `entry` is reachable from the faulting context. Runs inside the handler.
+// `entry` is reachable from the faulting context (sigctx_capture.cc).
 // `max_frames` bounds the walk (kUnknown when reached).
 CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry,
                                            long max_frames, void* ucontext, cgg_fault* rec);
 
-// libgcc's lookup of the unwind-table entry covering an address: exported by
-// libgcc_s, declared only in GCC's internal headers. bases.func is the start
-// of the function. Lock-free with glibc >= 2.35 (_dl_find_object).
-struct dwarf_eh_bases {
-  void* tbase;
-  void* dbase;
-  void* func;
-};
-extern "C" const void* _Unwind_Find_FDE(void* pc, struct dwarf_eh_bases* bases);
-
-// True when `pc` lies in a loaded executable or shared object, i.e. it can be
-// code. Uses _dl_find_object: lock-free, async-signal-safe (glibc >= 2.35).
-CGG_INTERNAL bool in_loaded_module(uintptr_t pc);
-
 // Blocks or unblocks SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP for the
-// calling thread (sigprocmask: async-signal-safe).
+// calling thread (sigprocmask) (sigctx_capture.cc).
 CGG_INTERNAL void set_sync_signals_blocked(bool blocked);
-
-// Walks the stack of the calling function (ordinary context) and tells
-// whether the guard of `entry` has its owner frame on the chain; *entry_sp
-// receives the outermost stack pointer reached (the native entry of the chain).
-CGG_INTERNAL bool guard_live_from_here(const GuardEntry* entry, uintptr_t* entry_sp);
 
 // Writes a short description of (signo, code) into buf (sigctx_fault_text.cc).
 CGG_INTERNAL void describe_fault(int signo, int code, char* buf, size_t size);
@@ -160,6 +216,7 @@ CGG_INTERNAL void describe_fault(int signo, int code, char* buf, size_t size);
 // Machine context access (sigctx_machine.cc).
 CGG_INTERNAL uintptr_t context_pc(const void* ucontext);
 CGG_INTERNAL uintptr_t context_sp(const void* ucontext);
+CGG_INTERNAL uintptr_t context_frame_pointer(const void* ucontext);
 // Points the interrupted context at the landing pad, which will resume the
 // guarded call's owner at its setjmp receiver once the kernel has restored
 // the signal mask through sigreturn. `guard` must be live.
@@ -170,34 +227,10 @@ CGG_INTERNAL void context_redirect_to_landing(void* ucontext, cgg_guard_frame* g
 CGG_INTERNAL bool context_simulate_return(void* ucontext);
 CGG_INTERNAL void context_restore_pc_sp(void* ucontext, uintptr_t pc, uintptr_t sp);
 
-// ---- Stats (stats.cc) -------------------------------------------------------
+// ---- Ordinary context ----------------------------------------------------------
 
-struct Counters {
-  std::atomic<uint64_t> contained[CGG_NSIG];
-  std::atomic<uint64_t> contained_total;
-  std::atomic<uint64_t> cxx_exceptions;
-  std::atomic<uint64_t> chained[CGG_NSIG];
-  std::atomic<uint64_t> chained_total;
-  std::atomic<uint64_t> next_fault_id;
-  std::atomic<int> tainted;
-};
-CGG_INTERNAL extern Counters counters;
-
-// Lock-free counter updates; safe in a signal handler.
-CGG_INTERNAL void count_contained(int signo);
-CGG_INTERNAL void count_chained(int signo);
-CGG_INTERNAL uint64_t next_fault_id();
-
-// ---- Reports (report.cc) ----------------------------------------------------
-
-// Runs every registered report callback for `fault`. Ordinary context.
+// Runs every registered report callback for `fault` (report.cc).
 CGG_INTERNAL void dispatch_reports(const cgg_fault* fault);
-
-// ---- Unwinder warm-up (sigctx_capture.cc) ------------------------------------
-
-// Performs one unwind in ordinary context so that the first unwind inside the
-// handler finds libgcc's state initialized.
-CGG_INTERNAL void warm_unwinder();
 
 }  // namespace cgoguard
 

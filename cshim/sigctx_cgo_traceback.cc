@@ -1,6 +1,6 @@
-// SIGNAL CONTEXT (cgg_cgo_traceback) and ordinary context
-// (cgg_cgo_symbolizer): the functions Go's runtime.SetCgoTraceback calls to
-// put native frames into Go tracebacks and CPU profiles.
+// SIGNAL CONTEXT. cgg_cgo_traceback, the traceback function Go's
+// runtime.SetCgoTraceback calls to put native frames into Go tracebacks and
+// CPU profiles (its symbolizer is in cgo_symbolizer.cc).
 //
 // The traceback function runs inside the Go runtime's SIGPROF handler while a
 // thread executes C code. libgcc cannot unwind from there to the interrupted
@@ -13,8 +13,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <stdlib.h>
-#include <ucontext.h>
 #include <unwind.h>
 
 #include "internal.h"
@@ -28,24 +26,6 @@ struct CgoTracebackArg {
   uintptr_t* buf;
   uintptr_t max;
 };
-
-struct CgoSymbolizerArg {
-  uintptr_t pc;
-  const char* file;
-  uintptr_t lineno;
-  const char* func;
-  uintptr_t entry;
-  uintptr_t more;
-  uintptr_t data;
-};
-
-uintptr_t context_frame_pointer(const void* ucp) {
-#if defined(__x86_64__)
-  return static_cast<uintptr_t>(static_cast<const ucontext_t*>(ucp)->uc_mcontext.gregs[REG_RBP]);
-#elif defined(__aarch64__)
-  return static_cast<uintptr_t>(static_cast<const ucontext_t*>(ucp)->uc_mcontext.regs[29]);
-#endif
-}
 
 struct Collect {
   uintptr_t* buf;
@@ -104,32 +84,6 @@ void cgg_cgo_traceback(void* p) {
     n = c.n;
   }
   if (n < arg->max) arg->buf[n] = 0;
-}
-
-void cgg_cgo_symbolizer(void* p) {
-  auto* arg = static_cast<CgoSymbolizerArg*>(p);
-  // The previous call's strings live in the buffer remembered in `data`.
-  free(reinterpret_cast<void*>(arg->data));
-  arg->data = 0;
-  arg->file = nullptr;
-  arg->func = nullptr;
-  arg->lineno = 0;
-  arg->entry = 0;
-  arg->more = 0;
-  if (arg->pc == 0) return;  // end of a traceback
-  auto* sym = static_cast<cgg_symbol*>(malloc(sizeof(cgg_symbol)));
-  if (sym == nullptr) return;
-  arg->data = reinterpret_cast<uintptr_t>(sym);
-  // The pcs from cgg_cgo_traceback are already call sites: no adjustment.
-  if (cgg_symbolize(arg->pc, 0, sym) != 0) return;
-  if (sym->function[0] != '\0') {
-    arg->func = sym->function;
-    arg->entry = sym->function_offset != 0 ? arg->pc - sym->function_offset : 0;
-  }
-  if (sym->file[0] != '\0') {
-    arg->file = sym->file;
-    arg->lineno = static_cast<uintptr_t>(sym->line);
-  }
 }
 
 }  // extern "C"

@@ -23,6 +23,9 @@ uintptr_t context_pc(const void* uc) {
 uintptr_t context_sp(const void* uc) {
   return static_cast<uintptr_t>(static_cast<const ucontext_t*>(uc)->uc_mcontext.gregs[REG_RSP]);
 }
+uintptr_t context_frame_pointer(const void* uc) {
+  return static_cast<uintptr_t>(static_cast<const ucontext_t*>(uc)->uc_mcontext.gregs[REG_RBP]);
+}
 
 void context_redirect_to_landing(void* ucp, cgg_guard_frame* guard) {
   auto* uc = static_cast<ucontext_t*>(ucp);
@@ -64,6 +67,9 @@ uintptr_t context_pc(const void* uc) {
 }
 uintptr_t context_sp(const void* uc) {
   return static_cast<uintptr_t>(static_cast<const ucontext_t*>(uc)->uc_mcontext.sp);
+}
+uintptr_t context_frame_pointer(const void* uc) {
+  return static_cast<uintptr_t>(static_cast<const ucontext_t*>(uc)->uc_mcontext.regs[29]);
 }
 
 void context_redirect_to_landing(void* ucp, cgg_guard_frame* guard) {

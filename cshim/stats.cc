@@ -1,41 +1,9 @@
-// Counters of contained and chained faults, the "tainted" flag, and the
-// version string. The update functions are called from the signal handler;
-// they only touch lock-free atomics, which is async-signal-safe.
+// The public view of the counters (shared_state.cc keeps them): stats, the
+// "tainted" flag, and the version string. Ordinary context, except
+// cgg_tainted, which is a single atomic load.
 #include <string.h>
 
 #include "internal.h"
-
-namespace cgoguard {
-
-Counters counters;
-
-static_assert(std::atomic<uint64_t>::is_always_lock_free,
-              "counters are updated inside the signal handler");
-
-void count_contained(int signo) {
-  counters.contained_total.fetch_add(1, std::memory_order_relaxed);
-  if (signo == CGG_CXX_EXCEPTION) {
-    // Unwinding ran the destructors of the frames it left: nothing skipped.
-    counters.cxx_exceptions.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  if (signo > 0 && signo < CGG_NSIG)
-    counters.contained[signo].fetch_add(1, std::memory_order_relaxed);
-  // The jump skipped the faulting code's clean-up.
-  counters.tainted.store(1, std::memory_order_relaxed);
-}
-
-void count_chained(int signo) {
-  if (signo > 0 && signo < CGG_NSIG)
-    counters.chained[signo].fetch_add(1, std::memory_order_relaxed);
-  counters.chained_total.fetch_add(1, std::memory_order_relaxed);
-}
-
-uint64_t next_fault_id() {
-  return counters.next_fault_id.fetch_add(1, std::memory_order_relaxed) + 1;
-}
-
-}  // namespace cgoguard
 
 using cgoguard::counters;
 

@@ -152,10 +152,8 @@ void locate(uintptr_t pc, uintptr_t lookup, Symbol* s) {
     s->module = executable_path();
   }
   s->module_offset = pc - reinterpret_cast<uintptr_t>(info.dli_fbase);
-  dwarf_eh_bases bases = {};
-  if (_Unwind_Find_FDE(reinterpret_cast<void*>(lookup), &bases) != nullptr &&
-      bases.func != nullptr) {
-    s->function_offset = pc - reinterpret_cast<uintptr_t>(bases.func);
+  if (uintptr_t start = function_start(lookup)) {
+    s->function_offset = pc - start;
   } else if (info.dli_saddr != nullptr) {
     s->function_offset = pc - reinterpret_cast<uintptr_t>(info.dli_saddr);
   }

@@ -1,0 +1,118 @@
+// SHARED CONTEXT. One step of the walk that looks for a guard's owner frame
+// on a native call chain, and the two address lookups it needs. The handler
+// walks the faulting stack with it (sigctx_capture.cc); cgg_repair_thread
+// walks its own stack with it in ordinary context (guard_repair.cc).
+//
+// Why the owner matters: a guard may only be jumped to when the faulting code
+// was called, through native frames alone, by the function that armed it.
+// Two situations break that even though the faulting stack pointer lies below
+// the guard on the thread's native stack:
+//   - the guarded code called back into Go and that Go code called C that
+//     faulted: Go frames sit in between, and jumping over them kills the
+//     process ("exitsyscall: syscall frame is no longer valid");
+//   - a Go panic unwound out of such a callback, abandoning the guard: the
+//     guard is stale and its frame is gone.
+// libgcc cannot unwind through Go frames (they have no .eh_frame entries), so
+// in both cases the walk ends, or finds a different frame where the owner's
+// frame should be, before it reaches the owner. The owner is recognized by
+// its stack range (the guard record lies inside its frame), its frame pointer
+// (recorded when the guard was armed) and its function.
+//
+// Why it is safe in a signal handler: the step only reads the unwinder's
+// context and writes the walk state and the caller's record; with glibc >=
+// 2.35 and GCC >= 12, libgcc finds unwind tables (_Unwind_Find_FDE,
+// _Unwind_GetRegionStart) through _dl_find_object, which takes no lock and
+// does not allocate.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <unwind.h>
+
+#include "internal.h"
+
+namespace cgoguard {
+namespace {
+
+#if defined(__x86_64__)
+constexpr int kFramePointerRegister = 6;  // DWARF number of %rbp
+#elif defined(__aarch64__)
+constexpr int kFramePointerRegister = 29;  // DWARF number of x29
+#endif
+
+// Frames between _Unwind_Backtrace and the faulting frame: the context
+// trampoline on x86-64; elsewhere the capture function, the handler and the
+// kernel's signal trampoline (more under sanitizers).
+constexpr int kMaxHandlerFrames = 32;
+
+// libgcc's lookup of the unwind-table entry covering an address: exported by
+// libgcc_s, declared only in GCC's internal headers. bases.func is the start
+// of the function.
+struct dwarf_eh_bases {
+  void* tbase;
+  void* dbase;
+  void* func;
+};
+extern "C" const void* _Unwind_Find_FDE(void* pc, struct dwarf_eh_bases* bases);
+
+}  // namespace
+
+_Unwind_Reason_Code owner_walk_step(struct _Unwind_Context* ctx, void* arg) {
+  OwnerWalk* w = static_cast<OwnerWalk*>(arg);
+  uintptr_t ip = _Unwind_GetIP(ctx);
+  if (!w->started) {
+    if (ip != w->start_pc) {
+      return ++w->skipped > kMaxHandlerFrames ? _URC_END_OF_STACK : _URC_NO_REASON;
+    }
+    w->started = true;
+    w->skip_record = !w->record_start;
+  }
+  // In the callback for a frame, the context's CFA is the stack pointer that
+  // frame had when it made its call (its callee's CFA). The owner's frame is
+  // the one whose stack range [sp, caller's sp) holds the guard record: the
+  // frame just before the first one whose sp lies above the record. It must
+  // also have the owner's frame pointer and run the owner's function: a
+  // different function running where an abandoned owner ran is not it.
+  uintptr_t sp = _Unwind_GetCFA(ctx);
+  if (w->reach == 0 && w->have_prev && sp > w->guard_addr) {
+    bool same_function = w->owner_start == 0 || w->prev_start == w->owner_start;
+    w->reach = w->prev_fp == w->owner_fp && same_function ? 1 : 2;
+  }
+  w->prev_fp = _Unwind_GetGR(ctx, kFramePointerRegister);
+  w->prev_start = _Unwind_GetRegionStart(ctx);
+  w->have_prev = true;
+  w->last_ip = ip;
+  w->last_sp = sp;
+  if (w->rec != nullptr) {
+    if (w->skip_record) {
+      w->skip_record = false;
+    } else if (w->rec->nframes < CGG_MAX_FRAMES) {
+      w->rec->frames[w->rec->nframes++] = ip;
+    } else {
+      w->rec->truncated = 1;
+    }
+  }
+  // Stop once the owner question is answered: the frames above the guard's
+  // owner are its callers (for Go, cgo's own wrappers), and every further
+  // step costs about 150 ns on the fault path. The owner's caller is the last
+  // frame recorded.
+  if (w->reach != 0 && !w->walk_to_end) return _URC_END_OF_STACK;
+  if (++w->steps > w->max_frames) {
+    w->hit_limit = true;
+    return _URC_END_OF_STACK;
+  }
+  return _URC_NO_REASON;
+}
+
+uintptr_t function_start(uintptr_t pc) {
+  dwarf_eh_bases bases = {};
+  if (pc == 0 || _Unwind_Find_FDE(reinterpret_cast<void*>(pc), &bases) == nullptr) return 0;
+  return reinterpret_cast<uintptr_t>(bases.func);
+}
+
+bool in_loaded_module(uintptr_t pc) {
+  struct dl_find_object found;
+  return _dl_find_object(reinterpret_cast<void*>(pc), &found) == 0;
+}
+
+}  // namespace cgoguard
