@@ -8,6 +8,7 @@ import (
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
 	"github.com/cgoguard/cgoguard/gobindings/safego"
 )
 
@@ -39,7 +40,7 @@ func runJob(ctx context.Context, logger *slog.Logger, interval time.Duration) {
 }
 
 func runBatch(ctx context.Context, logger *slog.Logger, n int) error {
-	g, ctx := safego.NewGroup(ctx, safego.Name("reindex-batch"), safego.WithLogger(logger))
+	g, ctx := safego.NewGroup(ctx, safego.Name("reindex-batch"), safego.WithReporter(incident.Reporter{Logger: logger}))
 	for part := range 3 {
 		g.Go(func(ctx context.Context) error {
 			if n%10 == 0 && part == 2 {

@@ -15,6 +15,7 @@ import (
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
 	"github.com/cgoguard/cgoguard/gobindings/metrics"
 	"github.com/cgoguard/cgoguard/gobindings/promguard"
 	"github.com/cgoguard/cgoguard/gobindings/quarantine"
@@ -48,7 +49,7 @@ func (s *service) handler() http.Handler {
 	// Operator endpoints. They show internals (native frames, addresses):
 	// in production, serve them on an internal listener only.
 	ops := http.NewServeMux()
-	ops.Handle("/", httpguard.Middleware(app, httpguard.WithLogger(s.logger)))
+	ops.Handle("/", httpguard.Middleware(app, httpguard.WithReporter(incident.Reporter{Logger: s.logger})))
 	ops.Handle("GET /debug/cgoguard/", httpguard.DebugHandler(httpguard.WithQuarantines(s.q)))
 	ops.Handle("GET /debug/vars", expvar.Handler())
 	reg := prometheus.NewRegistry()

@@ -12,6 +12,7 @@ import (
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
 )
 
 // healthyHandler makes one guarded native call and answers a short body.
@@ -31,7 +32,7 @@ func handlers() []struct {
 		h    http.Handler
 	}{
 		{"bare", healthyHandler},
-		{"middleware", httpguard.Middleware(healthyHandler, httpguard.WithLogger(discard))},
+		{"middleware", httpguard.Middleware(healthyHandler, httpguard.WithReporter(incident.Reporter{Logger: discard}))},
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
 )
 
 // serverLog captures what net/http itself logs (panics it recovered,
@@ -66,7 +67,7 @@ func TestErrAbortHandlerAbortsTheConnection(t *testing.T) {
 	logs, logger := newLogCapture()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
-	srv, serverLog, done := newServer(t, httpguard.Middleware(mux, httpguard.WithLogger(logger)))
+	srv, serverLog, done := newServer(t, httpguard.Middleware(mux, httpguard.WithReporter(incident.Reporter{Logger: logger})))
 
 	resp, err := srv.Client().Get(srv.URL)
 	if err == nil {
@@ -97,7 +98,7 @@ func TestClientThatWentAwayIsNotLoggedAsAFault(t *testing.T) {
 			w.(http.Flusher).Flush()
 		}
 	})
-	srv, serverLog, done := newServer(t, httpguard.Middleware(mux, httpguard.WithLogger(logger)))
+	srv, serverLog, done := newServer(t, httpguard.Middleware(mux, httpguard.WithReporter(incident.Reporter{Logger: logger})))
 
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
@@ -141,7 +142,7 @@ func TestPanicAfterHeadersWritesNoSecondHeader(t *testing.T) {
 		w.(http.Flusher).Flush()
 		panic("too late")
 	})
-	srv, serverLog, done := newServer(t, httpguard.Middleware(mux, httpguard.WithLogger(logger)))
+	srv, serverLog, done := newServer(t, httpguard.Middleware(mux, httpguard.WithReporter(incident.Reporter{Logger: logger})))
 
 	resp, err := srv.Client().Get(srv.URL)
 	if err != nil {
@@ -180,7 +181,7 @@ func TestPanicAfterHijackIsReportedOnly(t *testing.T) {
 		conn.Close()
 		panic("after hijack")
 	})
-	srv, serverLog, done := newServer(t, httpguard.Middleware(mux, httpguard.WithLogger(logger)))
+	srv, serverLog, done := newServer(t, httpguard.Middleware(mux, httpguard.WithReporter(incident.Reporter{Logger: logger})))
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)

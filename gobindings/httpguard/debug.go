@@ -22,7 +22,8 @@ import (
 //
 //	mux.Handle("/debug/cgoguard/", httpguard.DebugHandler())
 //
-// It uses the WithClusters and WithQuarantines options; others are ignored.
+// It uses the clusters of the WithReporter option and the WithQuarantines
+// option; others are ignored.
 func DebugHandler(opts ...Option) http.Handler {
 	return &debugHandler{cfg: newConfig(opts)}
 }

@@ -20,7 +20,7 @@ func TestDebugHandlerServesClustersAsJSONAndHTML(t *testing.T) {
 	q := quarantine.New(quarantine.Threshold(1), quarantine.Cooldown(time.Hour))
 	q.Site("decoder").Call(fx.NullWrite.Fn, nil)
 
-	app := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithLogger(discard), httpguard.WithClusters(clusters)))
+	app := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithReporter(incident.Reporter{Logger: discard, Clusters: clusters})))
 	defer app.Close()
 	for range 3 {
 		get(t, app.Client(), app.URL+"/crash/bus")
@@ -29,7 +29,7 @@ func TestDebugHandlerServesClustersAsJSONAndHTML(t *testing.T) {
 	get(t, app.Client(), app.URL+"/panic/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
 
 	mux := http.NewServeMux()
-	mux.Handle("/debug/cgoguard/", httpguard.DebugHandler(httpguard.WithClusters(clusters), httpguard.WithQuarantines(q)))
+	mux.Handle("/debug/cgoguard/", httpguard.DebugHandler(httpguard.WithReporter(incident.Reporter{Clusters: clusters}), httpguard.WithQuarantines(q)))
 	debug := httptest.NewServer(mux)
 	defer debug.Close()
 

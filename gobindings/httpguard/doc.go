@@ -25,7 +25,14 @@
 //     path, the kind, signal and fingerprint, the native frames and the Go
 //     stack (see incident.Incident.LogAttrs);
 //   - records it in the fault clusters (DebugHandler serves them) and calls
-//     the OnIncident callback, if any.
+//     the reporter's hook, if any, with the request's context.
+//
+// Where incidents go is one incident.Reporter, given with WithReporter; the
+// same value configures safego and the framework adapters, so a
+// fault is logged, clustered and traced the same way on every transport:
+//
+//	rep := incident.Reporter{Logger: logger, OnIncident: recordOnSpan}
+//	handler := httpguard.Middleware(mux, httpguard.WithReporter(rep))
 //
 // A panic with http.ErrAbortHandler is re-panicked, so the server aborts the
 // connection as net/http intends. A client that went away (broken pipe,

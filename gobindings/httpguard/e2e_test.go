@@ -1,6 +1,7 @@
 package httpguard_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -86,7 +87,7 @@ func checkIncidentResponse(t *testing.T, r response) string {
 
 func TestEveryCrashAnswers500WithAnIncidentIDAndNoInternals(t *testing.T) {
 	logs, logger := newLogCapture()
-	srv := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithLogger(logger)))
+	srv := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithReporter(incident.Reporter{Logger: logger})))
 	defer srv.Close()
 	client := srv.Client()
 
@@ -153,7 +154,7 @@ func TestEveryCrashAnswers500WithAnIncidentIDAndNoInternals(t *testing.T) {
 }
 
 func TestPlainTextBodyByAccept(t *testing.T) {
-	srv := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithLogger(discard)))
+	srv := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithReporter(incident.Reporter{Logger: discard})))
 	defer srv.Close()
 	r := get(t, srv.Client(), srv.URL+"/crash/null-write", "Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
 	id := r.header.Get(httpguard.HeaderIncidentID)
@@ -166,8 +167,8 @@ func TestPlainTextBodyByAccept(t *testing.T) {
 func TestWriteErrorAnswersLikeAPanic(t *testing.T) {
 	logs, logger := newLogCapture()
 	var hooked []*incident.Incident
-	srv := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithLogger(logger),
-		httpguard.OnIncident(func(inc *incident.Incident) { hooked = append(hooked, inc) })))
+	srv := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithReporter(incident.Reporter{Logger: logger,
+		OnIncident: func(_ context.Context, inc *incident.Incident) { hooked = append(hooked, inc) }})))
 	defer srv.Close()
 	id := checkIncidentResponse(t, get(t, srv.Client(), srv.URL+"/write-error/null-read"))
 	recs := logs.withID(t, id)
@@ -175,6 +176,6 @@ func TestWriteErrorAnswersLikeAPanic(t *testing.T) {
 		t.Errorf("records for %s: %v", id, recs)
 	}
 	if len(hooked) != 1 || hooked[0].ID != id || hooked[0].Fault == nil {
-		t.Errorf("OnIncident got %v, want the one incident %s with its fault", hooked, id)
+		t.Errorf("the hook got %v, want the one incident %s with its fault", hooked, id)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
 )
 
 // A handler calls native code through cgoguard.Call; the middleware turns a
@@ -26,7 +27,7 @@ func ExampleMiddleware() {
 		w.Write(frame[:])
 	})
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	app := httpguard.Middleware(mux, httpguard.WithLogger(logger))
+	app := httpguard.Middleware(mux, httpguard.WithReporter(incident.Reporter{Logger: logger}))
 
 	// Operators only: the fault clusters, on a mux of your choosing.
 	ops := http.NewServeMux()

@@ -1,6 +1,7 @@
 package httpguard_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -22,12 +23,12 @@ func TestCustomResponderAndIncidentCallback(t *testing.T) {
 		incs     []*incident.Incident
 		answered []string
 	)
-	h := httpguard.Middleware(testMux(), httpguard.WithLogger(discard),
-		httpguard.OnIncident(func(inc *incident.Incident) {
+	h := httpguard.Middleware(testMux(), httpguard.WithReporter(incident.Reporter{Logger: discard,
+		OnIncident: func(_ context.Context, inc *incident.Incident) {
 			mu.Lock()
 			defer mu.Unlock()
 			incs = append(incs, inc)
-		}),
+		}}),
 		httpguard.WithResponder(func(w http.ResponseWriter, r *http.Request, inc *incident.Incident) {
 			answered = append(answered, inc.ID)
 			w.WriteHeader(http.StatusTeapot)
@@ -72,8 +73,8 @@ func TestQuarantinedCallAnswers503WithRetryAfter(t *testing.T) {
 			httpguard.WriteError(w, r, err)
 		}
 	})
-	srv := httptest.NewServer(httpguard.Middleware(mux, httpguard.WithLogger(discard),
-		httpguard.OnIncident(func(*incident.Incident) { incidents++ })))
+	srv := httptest.NewServer(httpguard.Middleware(mux, httpguard.WithReporter(incident.Reporter{Logger: discard,
+		OnIncident: func(context.Context, *incident.Incident) { incidents++ }})))
 	defer srv.Close()
 
 	for i := range 3 {
@@ -119,7 +120,7 @@ func TestClustersCountExactly(t *testing.T) {
 			http.Error(w, "bad input", http.StatusBadRequest) // the handler's own answer: no incident
 		}
 	})
-	srv := httptest.NewServer(httpguard.Middleware(mux, httpguard.WithLogger(discard), httpguard.WithClusters(clusters)))
+	srv := httptest.NewServer(httpguard.Middleware(mux, httpguard.WithReporter(incident.Reporter{Logger: discard, Clusters: clusters})))
 	defer srv.Close()
 
 	const writes, reads, handled, panics, overflows = 8, 4, 3, 5, 2

@@ -99,10 +99,6 @@ func (c *config) respond(w http.ResponseWriter, r *http.Request, inc *incident.I
 }
 
 func (c *config) logClientGone(r *http.Request, v any) {
-	logger := c.reporter.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	logger.LogAttrs(r.Context(), slog.LevelDebug, "client went away",
+	c.reporter.ResolvedLogger().LogAttrs(r.Context(), slog.LevelDebug, "client went away",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", v))
 }

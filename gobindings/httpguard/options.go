@@ -1,7 +1,6 @@
 package httpguard
 
 import (
-	"log/slog"
 	"net/http"
 	"sync"
 
@@ -21,24 +20,16 @@ type config struct {
 	quarantines []*quarantine.Quarantine
 }
 
-// Option configures Middleware, New and DebugHandler.
+// Option configures Middleware, New, WriteError, DebugHandler and the
+// framework adapters built on this package (ginguard, echoguard, zeroguard).
 type Option func(*config)
 
-// WithLogger sets the logger of the incident records (default:
-// slog.Default(), as it is when the incident happens).
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.reporter.Logger = l } }
-
-// WithClusters sets the fault clusters incidents are recorded in and
-// DebugHandler serves (default: incident.DefaultClusters()).
-func WithClusters(cl *incident.Clusters) Option {
-	return func(c *config) { c.reporter.Clusters = cl }
-}
-
-// OnIncident sets a callback run for every incident, after it was logged,
-// on the request's goroutine (keep it quick).
-func OnIncident(fn func(*incident.Incident)) Option {
-	return func(c *config) { c.reporter.OnIncident = fn }
-}
+// WithReporter sets where incidents go: the logger of their records, the
+// fault clusters they are counted in (and DebugHandler serves), and the hook
+// called with each, with the request's context (default: the zero
+// incident.Reporter — slog.Default() and incident.DefaultClusters()). The
+// same Reporter value configures safego.
+func WithReporter(r incident.Reporter) Option { return func(c *config) { c.reporter = r } }
 
 // WithResponder replaces DefaultResponder for the response to an incident.
 func WithResponder(fn Responder) Option { return func(c *config) { c.responder = fn } }
@@ -50,11 +41,27 @@ func WithQuarantines(qs ...*quarantine.Quarantine) Option {
 
 func newConfig(opts []Option) *config {
 	c := &config{responder: DefaultResponder}
+	return c.with(opts)
+}
+
+// with applies opts to c and resolves the clusters, so that the default
+// clusters count native faults from the moment a boundary is set up.
+func (c *config) with(opts []Option) *config {
 	for _, opt := range opts {
 		opt(c)
 	}
-	c.reporter.Clusters = c.reporter.ResolvedClusters() // start counting now
+	c.reporter.Clusters = c.reporter.ResolvedClusters()
 	return c
+}
+
+// derive returns a copy of c with opts applied on top.
+func (c *config) derive(opts []Option) *config {
+	if len(opts) == 0 {
+		return c
+	}
+	cp := *c
+	cp.quarantines = append([]*quarantine.Quarantine(nil), c.quarantines...)
+	return cp.with(opts)
 }
 
 // defaultConfig serves WriteError calls outside the middleware.

@@ -16,11 +16,12 @@ import (
 // answers a panic with err: for a *cgoguard.NativeFault (or any other
 // error) it reports an incident and writes 500 with the incident ID; for a
 // quarantine.ErrQuarantined error it writes 503 with Retry-After; for a
-// client that went away it writes nothing. Inside Middleware it uses the
-// middleware's options; elsewhere the defaults. Once the response was
+// client that went away it writes nothing. It takes the middleware's
+// options: inside Middleware it starts from the middleware's and applies
+// opts on top; elsewhere it starts from the defaults. Once the response was
 // started it reports the incident but writes nothing. A nil err does
 // nothing.
-func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+func WriteError(w http.ResponseWriter, r *http.Request, err error, opts ...Option) {
 	if err == nil {
 		return
 	}
@@ -28,6 +29,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if rw := guardWriter(w); rw != nil {
 		cfg, started = rw.cfg, rw.started || rw.hijacked
 	}
+	cfg = cfg.derive(opts)
 	if clientGone(err, r) {
 		cfg.logClientGone(r, err)
 		return

@@ -40,8 +40,8 @@ func TestCrashStorm(t *testing.T) {
 	records := &countingHandler{}
 	var incidents atomic.Int64
 	srv := httptest.NewServer(httpguard.Middleware(testMux(),
-		httpguard.WithLogger(slog.New(records)), httpguard.WithClusters(clusters),
-		httpguard.OnIncident(func(*incident.Incident) { incidents.Add(1) })))
+		httpguard.WithReporter(incident.Reporter{Logger: slog.New(records), Clusters: clusters,
+			OnIncident: func(context.Context, *incident.Incident) { incidents.Add(1) }})))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()

@@ -93,7 +93,7 @@ func TestLogRecordShape(t *testing.T) {
 	clusters := incident.NewClusters()
 	defer clusters.Close()
 	var hooked *incident.Incident
-	r := incident.Reporter{Logger: logger, Clusters: clusters, OnIncident: func(inc *incident.Incident) {
+	r := incident.Reporter{Logger: logger, Clusters: clusters, OnIncident: func(_ context.Context, inc *incident.Incident) {
 		hooked = inc
 		panic("a broken hook")
 	}}
@@ -169,5 +169,33 @@ func TestCloseStopsCountingFaults(t *testing.T) {
 	cgoguard.Call(fx.NullRead.Fn, nil)
 	if n := clusters.Snapshot().Totals.NativeFaults; n != 1 {
 		t.Errorf("%d faults counted, want 1", n)
+	}
+}
+
+// Hooks runs every hook with the context, in order, even after one panics;
+// the Reporter logs that panic.
+func TestHooksRunInOrderPastAPanic(t *testing.T) {
+	type key struct{}
+	var buf bytes.Buffer
+	var calls []string
+	rec := func(name string) incident.Hook {
+		return func(ctx context.Context, inc *incident.Incident) {
+			calls = append(calls, name+":"+ctx.Value(key{}).(string))
+		}
+	}
+	r := incident.Reporter{
+		Logger:   slog.New(slog.NewJSONHandler(&buf, nil)),
+		Clusters: incident.NewClusters(),
+		OnIncident: incident.Hooks(rec("a"), nil,
+			func(context.Context, *incident.Incident) { panic("hook b broke") }, rec("c")),
+	}
+	defer r.Clusters.Close()
+	inc := incident.FromError(errors.New("x"), 0)
+	r.Report(context.WithValue(context.Background(), key{}, "v"), inc)
+	if strings.Join(calls, ",") != "a:v,c:v" {
+		t.Errorf("hooks ran as %v, want a and c with the context value", calls)
+	}
+	if !strings.Contains(buf.String(), "hook b broke") {
+		t.Errorf("the panic was not logged: %s", buf.String())
 	}
 }

@@ -6,9 +6,17 @@ import (
 	"log/slog"
 )
 
+// Hook is a callback run with every incident a Reporter reports, with the
+// context of the request or goroutine that contained it: the place to reach
+// a tracing span (otelguard.Record is a Hook), an error tracker's hub, or
+// request-scoped values.
+type Hook func(ctx context.Context, inc *Incident)
+
 // Reporter sends an incident to its sinks: the fault clusters, one log
-// record and an optional callback. The zero value reports to slog.Default()
-// and DefaultClusters().
+// record and an optional hook. Every boundary (httpguard and the framework
+// adapters built on it, safego) takes a Reporter through its
+// WithReporter option, so one value configures them all. The zero value
+// reports to slog.Default() and DefaultClusters().
 type Reporter struct {
 	// Logger receives one record per incident, at level Error. Nil means
 	// slog.Default() (as it is when the incident is reported).
@@ -17,12 +25,15 @@ type Reporter struct {
 	// DefaultClusters().
 	Clusters *Clusters
 	// OnIncident, when set, is called with every incident after it was
-	// logged, on the goroutine that contained it. A panic in it is recovered
-	// and logged.
-	OnIncident func(*Incident)
+	// logged, on the goroutine that contained it (keep it quick), with the
+	// request's or goroutine's context. A panic in it is recovered and
+	// logged. Hooks combines several.
+	OnIncident Hook
 }
 
-// Report records inc in the clusters, logs it and calls the callback.
+// Report records inc in the clusters, logs it and calls the hook. ctx is
+// the context of the request or goroutine that contained inc; it is passed
+// to the logger and the hook.
 func (r Reporter) Report(ctx context.Context, inc *Incident) {
 	r.clusters().Record(inc)
 	logger := r.logger()
@@ -39,7 +50,33 @@ func (r Reporter) callHook(ctx context.Context, logger *slog.Logger, inc *Incide
 				slog.String("incident_id", inc.ID), slog.String("panic", fmt.Sprint(v)))
 		}
 	}()
-	r.OnIncident(inc)
+	r.OnIncident(ctx, inc)
+}
+
+// Hooks returns a Hook that calls each of hooks in order (nil ones are
+// skipped). A hook that panics does not keep the later ones from running:
+// the first panic is raised again once all have run, for the Reporter to
+// log.
+func Hooks(hooks ...Hook) Hook {
+	return func(ctx context.Context, inc *Incident) {
+		var first any
+		for _, h := range hooks {
+			if h == nil {
+				continue
+			}
+			func() {
+				defer func() {
+					if v := recover(); v != nil && first == nil {
+						first = v
+					}
+				}()
+				h(ctx, inc)
+			}()
+		}
+		if first != nil {
+			panic(first)
+		}
+	}
 }
 
 func (r Reporter) logger() *slog.Logger {
@@ -55,6 +92,10 @@ func (r Reporter) clusters() *Clusters {
 	}
 	return DefaultClusters()
 }
+
+// ResolvedLogger returns the logger the reporter logs to, resolving nil to
+// slog.Default() as it is now.
+func (r Reporter) ResolvedLogger() *slog.Logger { return r.logger() }
 
 // ResolvedClusters returns the clusters the reporter records into, resolving
 // nil to DefaultClusters(). Boundaries call it when they are set up, so that

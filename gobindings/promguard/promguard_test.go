@@ -89,8 +89,8 @@ func TestPrometheusEndpointExposesTheCounters(t *testing.T) {
 	mux.HandleFunc("/decode", func(w http.ResponseWriter, r *http.Request) {
 		httpguard.WriteError(w, r, site.Call(fx.NullRead.Fn, nil))
 	})
-	app := httptest.NewServer(httpguard.Middleware(mux, httpguard.WithClusters(clusters),
-		httpguard.WithLogger(slog.New(slog.DiscardHandler))))
+	app := httptest.NewServer(httpguard.Middleware(mux, httpguard.WithReporter(incident.Reporter{
+		Clusters: clusters, Logger: slog.New(slog.DiscardHandler)})))
 	defer app.Close()
 
 	before := scrape(t, metricsSrv.URL)

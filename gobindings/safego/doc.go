@@ -3,8 +3,9 @@
 //
 // A panic in a goroutine that no middleware wraps ends the whole process;
 // safego.Go and Group recover it, report it as an incident (one log/slog
-// record, the fault clusters, the OnIncident callback: the same sinks as
-// httpguard), and go on. Group is errgroup-like: a member's panic becomes a
+// record, the fault clusters, the reporter's hook with the goroutine's
+// context: the same incident.Reporter as httpguard's WithReporter), and go
+// on. Group is errgroup-like: a member's panic becomes a
 // *PanicError, a native fault stays a *cgoguard.NativeFault, and either
 // cancels the group's context so the other members stop.
 //

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/cgoguard/cgoguard/gobindings/incident"
 	"github.com/cgoguard/cgoguard/gobindings/safego"
 )
 
 // A member's panic becomes the group's error and stops the other members.
 func ExampleNewGroup() {
-	quiet := safego.WithLogger(slog.New(slog.DiscardHandler))
+	quiet := safego.WithReporter(incident.Reporter{Logger: slog.New(slog.DiscardHandler)})
 	g, ctx := safego.NewGroup(context.Background(), quiet)
 	g.Go(func(ctx context.Context) error {
 		<-ctx.Done() // a long-running member, stopped by the failure

@@ -48,7 +48,7 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 func (g *Group) run(fn func(ctx context.Context) error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = panicError(v, g.cfg.recovered(v))
+			err = panicError(v, g.cfg.recovered(g.ctx, v))
 		}
 	}()
 	return fn(g.ctx)

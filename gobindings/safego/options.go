@@ -2,7 +2,6 @@ package safego
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/cgoguard/cgoguard/gobindings/incident"
 )
@@ -12,27 +11,18 @@ type config struct {
 	name     string
 }
 
-// Option configures Go and NewGroup.
+// Option configures Go, GoContext and NewGroup.
 type Option func(*config)
 
 // Name names the goroutine or group in incident records ("goroutine").
 func Name(name string) Option { return func(c *config) { c.name = name } }
 
-// WithLogger sets the logger of the incident records (default:
-// slog.Default(), as it is when the incident happens).
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.reporter.Logger = l } }
-
-// WithClusters sets the fault clusters incidents are recorded in (default:
-// incident.DefaultClusters()).
-func WithClusters(cl *incident.Clusters) Option {
-	return func(c *config) { c.reporter.Clusters = cl }
-}
-
-// OnIncident sets a callback run for every incident, after it was logged, on
-// the goroutine that panicked.
-func OnIncident(fn func(*incident.Incident)) Option {
-	return func(c *config) { c.reporter.OnIncident = fn }
-}
+// WithReporter sets where incidents go: the logger of their records, the
+// fault clusters they are counted in, and the hook called with each, with
+// the goroutine's context (default: the zero incident.Reporter —
+// slog.Default() and incident.DefaultClusters()). It is the same Reporter
+// that httpguard.WithReporter takes.
+func WithReporter(r incident.Reporter) Option { return func(c *config) { c.reporter = r } }
 
 func newConfig(opts []Option) *config {
 	c := &config{}
@@ -44,11 +34,16 @@ func newConfig(opts []Option) *config {
 }
 
 // recovered reports the value a goroutine panicked with and returns its
-// incident. It must run in the deferred call that recovered.
-func (c *config) recovered(v any) *incident.Incident {
+// incident. It must run in the deferred call that recovered; ctx is the
+// goroutine's context, passed to the reporter's hook.
+func (c *config) recovered(ctx context.Context, v any) *incident.Incident {
 	inc := incident.FromPanic(v)
+	c.report(ctx, inc)
+	return inc
+}
+
+func (c *config) report(ctx context.Context, inc *incident.Incident) {
 	inc.Origin = incident.OriginGoroutine
 	inc.Goroutine = c.name
-	c.reporter.Report(context.Background(), inc)
-	return inc
+	c.reporter.Report(ctx, inc)
 }

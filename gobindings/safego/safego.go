@@ -1,6 +1,7 @@
 package safego
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 
@@ -10,15 +11,24 @@ import (
 // Go runs fn in a new goroutine. A panic in it — a Go panic, or a panic
 // with the *cgoguard.NativeFault a guarded call returned — is recovered and
 // reported as an incident instead of ending the process.
+// The reporter's hook gets context.Background(); GoContext passes a context
+// of the caller's (a request's span, for one).
 func Go(fn func(), opts ...Option) {
+	GoContext(context.Background(), func(context.Context) { fn() }, opts...)
+}
+
+// GoContext runs fn(ctx) in a new goroutine, as Go does, and reports an
+// incident with ctx: the reporter's hook gets ctx, so that a tracing span or
+// request values in it reach the report.
+func GoContext(ctx context.Context, fn func(ctx context.Context), opts ...Option) {
 	cfg := newConfig(opts)
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				cfg.recovered(v)
+				cfg.recovered(ctx, v)
 			}
 		}()
-		fn()
+		fn(ctx)
 	}()
 }
 

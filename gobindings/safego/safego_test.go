@@ -50,9 +50,11 @@ func (s *sink) Write(p []byte) (int, error) {
 func (s *sink) options(name string) []safego.Option {
 	return []safego.Option{
 		safego.Name(name),
-		safego.WithLogger(slog.New(slog.NewJSONHandler(s, nil))),
-		safego.WithClusters(s.clusters),
-		safego.OnIncident(func(inc *incident.Incident) { s.incidents <- inc }),
+		safego.WithReporter(incident.Reporter{
+			Logger:     slog.New(slog.NewJSONHandler(s, nil)),
+			Clusters:   s.clusters,
+			OnIncident: func(_ context.Context, inc *incident.Incident) { s.incidents <- inc },
+		}),
 	}
 }
 
@@ -234,9 +236,31 @@ func TestGroupFirstErrorWinsAndSuccessIsNil(t *testing.T) {
 // PanicError unwraps to an error value, so errors.Is sees through it.
 func TestPanicErrorUnwraps(t *testing.T) {
 	sentinel := errors.New("sentinel")
-	g, _ := safego.NewGroup(context.Background(), safego.WithLogger(slog.New(slog.DiscardHandler)))
+	g, _ := safego.NewGroup(context.Background(), safego.WithReporter(incident.Reporter{Logger: slog.New(slog.DiscardHandler)}))
 	g.Go(func(ctx context.Context) error { panic(sentinel) })
 	if err := g.Wait(); !errors.Is(err, sentinel) {
 		t.Errorf("Wait = %v, want it to wrap the sentinel", err)
+	}
+}
+
+type ctxKey struct{}
+
+// The hook gets the goroutine's context: GoContext's, or the group's
+// (derived from the context NewGroup was given).
+func TestHookGetsTheGoroutineContext(t *testing.T) {
+	seen := make(chan any, 2)
+	rep := safego.WithReporter(incident.Reporter{Logger: slog.New(slog.DiscardHandler),
+		OnIncident: func(ctx context.Context, inc *incident.Incident) { seen <- ctx.Value(ctxKey{}) }})
+	ctx := context.WithValue(context.Background(), ctxKey{}, "span-1")
+
+	safego.GoContext(ctx, func(ctx context.Context) { panic("in GoContext") }, rep)
+	if v := <-seen; v != "span-1" {
+		t.Errorf("GoContext: the hook saw %v", v)
+	}
+	g, _ := safego.NewGroup(ctx, rep)
+	g.Go(func(context.Context) error { panic("in a member") })
+	g.Wait()
+	if v := <-seen; v != "span-1" {
+		t.Errorf("Group: the hook saw %v", v)
 	}
 }
