@@ -95,10 +95,15 @@ type Option func(*config)
 // by definition: treat the process as tainted (see Stats) and plan a restart.
 func ContainAbort() Option { return func(c *config) { c.flags |= C.CGG_CONTAIN_ABORT } }
 
-// Symbolize controls whether a fault's native frames are symbolized before it
-// is returned and reported (the default). With false, Frames carry only PCs
-// and Fingerprint is empty until (*NativeFault).Symbolize is called: the
-// cheapest fault path.
+// Symbolize controls whether faults are symbolized without being asked
+// (the default). With true, Init starts loading the debug information in
+// the background (see SymbolizerReady); once it is loaded, faults are
+// symbolized before they are returned and reported, at a cost of
+// microseconds. A fault that comes before that is returned and reported with
+// raw frames: the faulting call never waits for debug information. With
+// false, nothing in cgoguard or its sub-packages symbolizes a fault unless
+// (*NativeFault).Symbolize is called: Frames carry only PCs and Fingerprint
+// is empty; the cheapest fault path.
 func Symbolize(on bool) Option { return func(c *config) { c.symbolize = on } }
 
 // WithCgoTraceback registers cgoguard's native unwinder and symbolizer with
@@ -148,6 +153,9 @@ func Init(opts ...Option) error {
 		}
 	}
 	symbolizeOnReport.Store(cfg.symbolize)
+	if cfg.symbolize {
+		startSymbolizer()
+	}
 	if cfg.cgoTraceback && !tracebackOn {
 		if err := enableCgoTraceback(); err != nil {
 			return err

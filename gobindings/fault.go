@@ -8,6 +8,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -51,21 +53,22 @@ type NativeFault struct {
 	Truncated bool
 	// GoStack is the Go stack of the goroutine that made the guarded call,
 	// innermost first, starting at the caller of Call (empty until
-	// symbolized; see Symbolize).
+	// symbolized; see Symbolize). Until then Frames carry PC only.
 	GoStack []Frame
 	// Message is the C++ exception's type and what() text, or the fault kind
 	// ("SIGSEGV: address not mapped to object").
 	Message string
 	// Fingerprint names the fault site stably across runs and builds of the
 	// same code: a hash of function names and offsets (never raw addresses).
-	// Empty until symbolized (see the Symbolize option).
+	// Empty until symbolized (see (*NativeFault).Symbolize).
 	Fingerprint string
 	ID          uint64    // process-unique fault number
 	ThreadID    int       // kernel thread id of the faulting thread
 	Time        time.Time // when the fault was reported to Go
 
-	symbolized bool
-	goPCs      []uintptr // raw Go stack, resolved into GoStack by Symbolize
+	mu         sync.Mutex  // serializes Symbolize
+	symbolized atomic.Bool // Symbolize has filled in the names
+	goPCs      []uintptr   // raw Go stack, resolved into GoStack by Symbolize
 	// goPCsInCallback: goPCs was recorded inside the report callback and
 	// starts with the callback's own frames.
 	goPCsInCallback bool

@@ -194,6 +194,7 @@ func init() {
 	childScenarios["print-fingerprint"] = func() {
 		var nf *cgoguard.NativeFault
 		if errors.As(cgoguard.Call(fx.NullWrite.Fn, nil), &nf) {
+			nf.Symbolize() // the first fault may come before the symbolizer is ready
 			println("fingerprint=" + nf.Fingerprint)
 		}
 	}
@@ -204,7 +205,7 @@ func TestFingerprintIsStableAcrossRuns(t *testing.T) {
 	var seen []string
 	for i := 0; i < 2; i++ {
 		code, _, stderr := runChild(t, "print-fingerprint")
-		if code != 0 || !strings.Contains(stderr, "fingerprint=") {
+		if code != 0 || !strings.Contains(stderr, "fingerprint=") || strings.Contains(stderr, "fingerprint=\n") {
 			t.Fatalf("child exit %d, stderr %q", code, stderr)
 		}
 		seen = append(seen, strings.TrimSpace(stderr[strings.Index(stderr, "fingerprint="):]))

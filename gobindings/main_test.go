@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 	if err := cgoguard.Init(cgoguard.ContainAbort()); err != nil {
 		panic(err)
 	}
+	// Tests read names right after a fault: wait until faults are
+	// symbolized before Call returns them.
+	<-cgoguard.SymbolizerReady()
 	os.Exit(m.Run())
 }
 

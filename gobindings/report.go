@@ -118,7 +118,10 @@ func newNativeFault(rec *C.cgg_fault, inCallback bool) *NativeFault {
 	}
 	nf.goPCs = callerPCs(3) // skip runtime.Callers, callerPCs, newNativeFault
 	nf.goPCsInCallback = inCallback
-	if symbolizeOnReport.Load() {
+	// Symbolizing here, on the faulting goroutine, costs microseconds once
+	// the symbolizer is warm; before that it would read the whole program's
+	// debug information (up to a second): the fault goes out with raw frames.
+	if symbolizeOnReport.Load() && symbolizerIsWarm() {
 		nf.Symbolize()
 	}
 	return nf

@@ -27,6 +27,11 @@ func init() {
 // runStorm runs the storm with fn (which faults or not, as wantFault says)
 // and prints the process's OS thread count afterwards ("threads N").
 func runStorm(fn unsafe.Pointer, wantFault bool) {
+	if err := cgoguard.Init(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	<-cgoguard.SymbolizerReady() // its loading is not part of the storm
 	var mu sync.Mutex
 	seen := map[uint64]int{}
 	defer cgoguard.OnFault(func(nf *cgoguard.NativeFault) {

@@ -4,6 +4,7 @@ package cgoguard
 import "C"
 
 import (
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -34,28 +35,167 @@ var symbolBuffers = sync.Pool{New: func() any { return new(C.cgg_symbol) }}
 // Symbolize fills in the function, file, line and module of every native
 // frame, trims the frames that belong to cgoguard's own guard plumbing,
 // resolves GoStack, and computes the Fingerprint. It is a no-op when already
-// done. Faults are symbolized before they are returned and reported unless
-// Init was given Symbolize(false); then call it before reading those fields
-// (not concurrently with another goroutine reading the same fault).
+// done, and safe to call from several goroutines at once: each returns once
+// the names are filled in.
+//
+// Call and OnFault never symbolize a fault on the faulting goroutine unless
+// the symbolizer is warm (see SymbolizerReady): the first symbolization of a
+// large binary reads its whole debug information (about 0.2 s for 28 MB,
+// 1 s for 42 MB). Before that, and always with Init's Symbolize(false), a
+// fault comes back with raw frames: Frames carry PC only, GoStack and
+// Fingerprint are empty. Call Symbolize before reading names; it blocks
+// while the debug information loads.
 func (f *NativeFault) Symbolize() {
-	if f.symbolized {
+	if f.symbolized.Load() {
 		return
 	}
-	f.symbolized = true
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.symbolized.Load() {
+		return
+	}
 	f.GoStack = goStackFrames(f.goPCs, f.goPCsInCallback)
 	shimModuleOnce.Do(findShimModule)
+	frames := make([]Frame, len(f.Frames))
 	for i := range f.Frames {
-		f.Frames[i] = symbolizeFrame(f.Frames[i].PC, i > 0)
+		frames[i] = symbolizeFrame(f.Frames[i].PC, i > 0)
 	}
 	// Frames from the guard's owner upward are cgoguard's own (cgg_call and
 	// its caller chain): cut there.
-	for i := 1; i < len(f.Frames); i++ {
-		if shimModule != "" && f.Frames[i].Module == shimModule {
-			f.Frames = f.Frames[:i]
+	for i := 1; i < len(frames); i++ {
+		if shimModule != "" && frames[i].Module == shimModule {
+			frames = frames[:i]
 			break
 		}
 	}
+	f.Frames = frames
 	f.Fingerprint = f.computeFingerprint()
+	f.symbolized.Store(true)
+}
+
+// Symbolized reports whether the fault's names are filled in (Symbolize
+// has run). Once it returns true, reading Frames, GoStack and Fingerprint
+// from any goroutine is safe without calling Symbolize.
+func (f *NativeFault) Symbolized() bool { return f.symbolized.Load() }
+
+// WhenSymbolized calls fn with a symbolized fault equal to f, without
+// symbolizing on the calling goroutine: with f itself, right away, if f is
+// symbolized; otherwise with a symbolized copy of f (f stays as it is), on
+// cgoguard's background symbolizer goroutine, once the debug information is
+// loaded. Callbacks run one at a time, in fault order; fn should be quick.
+// If more than 4,096 faults wait for the symbolizer, fn receives the
+// unsymbolized copy instead (check Symbolized). OnFault subscribers that
+// keep names (logs, fault clusters) use it; it symbolizes even with
+// Symbolize(false), so such subscribers call it only when AutoSymbolize
+// reports true.
+func (f *NativeFault) WhenSymbolized(fn func(*NativeFault)) {
+	if f.symbolized.Load() {
+		fn(f)
+		return
+	}
+	c := f.Clone()
+	if c.symbolized.Load() {
+		fn(c)
+		return
+	}
+	startSymbolizer()
+	select {
+	case symbolizeQueue <- symbolizeJob{c, fn}:
+	default:
+		fn(c)
+	}
+}
+
+// Clone returns an independent copy of f, symbolized if f is: a value to
+// keep (in a log queue, a cluster) that stays as it is while f is
+// symbolized by another goroutine.
+func (f *NativeFault) Clone() *NativeFault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := &NativeFault{
+		Signal: f.Signal, Exception: f.Exception, Code: f.Code, Addr: f.Addr, PC: f.PC, SP: f.SP,
+		Frames: append([]Frame(nil), f.Frames...), Truncated: f.Truncated,
+		GoStack: append([]Frame(nil), f.GoStack...), Message: f.Message, Fingerprint: f.Fingerprint,
+		ID: f.ID, ThreadID: f.ThreadID, Time: f.Time,
+		goPCs: f.goPCs, goPCsInCallback: f.goPCsInCallback,
+	}
+	c.symbolized.Store(f.symbolized.Load())
+	return c
+}
+
+// The background symbolizer: one goroutine, started by Init (to warm the
+// symbolizer) or by the first WhenSymbolized, that loads the debug
+// information once and then symbolizes queued faults.
+var (
+	symbolizerOnce sync.Once
+	symbolizerWarm = make(chan struct{})
+	symbolizeQueue = make(chan symbolizeJob, 4096)
+	// warmUpGate, when set (by tests, before Init), holds the warm-up until
+	// it is closed: a stand-in for a program whose debug information takes
+	// long to load.
+	warmUpGate chan struct{}
+)
+
+type symbolizeJob struct {
+	f  *NativeFault
+	fn func(*NativeFault)
+}
+
+// SymbolizerReady returns a channel that is closed once the symbolizer has
+// loaded the debug information of the program and of cgoguard: from then on
+// faults are symbolized before Call returns them and before OnFault
+// subscribers see them (unless Init was given Symbolize(false)), at a cost
+// of microseconds. Init starts loading in the background unless given
+// Symbolize(false); with Symbolize(false) the channel closes only after
+// something asked for symbols (Symbolize, WhenSymbolized).
+func SymbolizerReady() <-chan struct{} { return symbolizerWarm }
+
+// AutoSymbolize reports whether faults are symbolized without being asked
+// (Init's Symbolize option, on by default).
+func AutoSymbolize() bool { return symbolizeOnReport.Load() }
+
+func startSymbolizer() {
+	symbolizerOnce.Do(func() { go runSymbolizer() })
+}
+
+func runSymbolizer() {
+	if warmUpGate != nil {
+		<-warmUpGate
+	}
+	warmSymbolizer()
+	close(symbolizerWarm)
+	for job := range symbolizeQueue {
+		job.f.Symbolize()
+		deliverSymbolized(job)
+	}
+}
+
+func deliverSymbolized(job symbolizeJob) {
+	defer func() {
+		if recover() != nil {
+			subscriberPanics.Add(1)
+		}
+	}()
+	job.fn(job.f)
+}
+
+// warmSymbolizer symbolizes one address in cgoguard and one in the
+// program, which loads the debug information of every module (the
+// symbolizer reads them all on its first lookup).
+func warmSymbolizer() {
+	shimModuleOnce.Do(findShimModule)
+	pc, _, _, _ := runtime.Caller(0)
+	symbolizeFrame(pc, false)
+}
+
+// symbolizerIsWarm reports whether symbolizing costs microseconds now.
+func symbolizerIsWarm() bool {
+	select {
+	case <-symbolizerWarm:
+		return true
+	default:
+		return false
+	}
 }
 
 func symbolizeFrame(pc uintptr, returnAddress bool) Frame {

@@ -1,6 +1,8 @@
 package incident
 
 import (
+	"fmt"
+	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +35,7 @@ type Clusters struct {
 	mu     sync.Mutex
 	byFP   map[string]*cluster
 	totals Totals
+	closed bool // Close ran: faults symbolized late are not counted
 }
 
 // ClustersOption configures NewClusters.
@@ -51,9 +54,15 @@ func ExamplesPerCluster(n int) ClustersOption {
 
 // NewClusters returns an aggregator that counts every native fault contained
 // in the process from now until Close (it subscribes to cgoguard.OnFault),
-// and every panic or error incident reported to it. Fingerprints need
-// symbols: it symbolizes the faults it counts, also when cgoguard.Init was
-// given Symbolize(false).
+// and every panic or error incident reported to it.
+//
+// It never symbolizes on the faulting goroutine. Fingerprints need symbols:
+// a fault that comes before cgoguard's symbolizer is ready (see
+// cgoguard.SymbolizerReady) is counted once its names are known, from the
+// background symbolizer (Snapshot shows it a moment later). With
+// cgoguard.Init's Symbolize(false) nothing is symbolized: faults are
+// clustered by their raw addresses (see FaultKey), which name a site within
+// one process only.
 func NewClusters(opts ...ClustersOption) *Clusters {
 	c := &Clusters{
 		maxClusters: DefaultMaxClusters,
@@ -83,7 +92,30 @@ func DefaultClusters() *Clusters {
 
 // Close stops counting native faults. Panic and error incidents reported
 // afterwards are still counted.
-func (c *Clusters) Close() { c.cancel() }
+func (c *Clusters) Close() {
+	c.cancel()
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+}
+
+// FaultKey is the key a native fault is clustered by: its Fingerprint when
+// symbolized, else "pc-" and a hash of its signal and innermost raw frame
+// addresses (stable within one process; load addresses change across runs).
+func FaultKey(nf *cgoguard.NativeFault) string {
+	if nf.Fingerprint != "" {
+		return nf.Fingerprint
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%v", nf.Signal, nf.Exception)
+	for i, fr := range nf.Frames {
+		if i == 8 {
+			break
+		}
+		fmt.Fprintf(h, "|%x", fr.PC)
+	}
+	return fmt.Sprintf("pc-%016x", h.Sum64())
+}
 
 // Totals are counts over all clusters, evicted ones included.
 type Totals struct {
@@ -177,15 +209,35 @@ type example struct {
 	stack      []cgoguard.Frame
 }
 
-// observe counts one native fault: the cgoguard.OnFault subscription.
+// observe counts one native fault: the cgoguard.OnFault subscription. It
+// runs on the faulting goroutine, before the guarded call returns.
 func (c *Clusters) observe(nf *cgoguard.NativeFault) {
-	nf.Symbolize() // the fingerprint needs symbols (a no-op if done already)
+	switch {
+	case nf.Symbolized():
+		c.count(nf)
+	case cgoguard.AutoSymbolize():
+		// The debug information is still loading: count the fault once
+		// its names are known, off this goroutine.
+		nf.WhenSymbolized(c.count)
+	default:
+		// Symbolize(false): keep a copy, which stays raw even if the
+		// caller symbolizes its own fault later.
+		c.count(nf.Clone())
+	}
+}
+
+// count adds a fault that no other goroutine modifies (symbolized, or a
+// private copy) to its cluster.
+func (c *Clusters) count(nf *cgoguard.NativeFault) {
 	sig := FaultSignal(nf)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return // a fault counted from the background symbolizer after Close
+	}
 	c.totals.NativeFaults++
 	c.totals.BySignal[sig]++
-	cl := c.clusterLocked(nf.Fingerprint, KindNativeFault, sig, nf.Time)
+	cl := c.clusterLocked(FaultKey(nf), KindNativeFault, sig, nf.Time)
 	c.addExampleLocked(cl, &example{faultID: nf.ID, fault: nf, time: nf.Time, message: nf.Error()})
 }
 

@@ -103,10 +103,13 @@ func (inc *Incident) setFault(err error) bool {
 	if !errors.As(err, &nf) {
 		return false
 	}
-	nf.Symbolize() // a no-op unless Init was given Symbolize(false)
+	// Never symbolized here: this runs on the faulting goroutine, and the
+	// first symbolization of a large program takes up to a second. A fault
+	// from before the symbolizer was ready (or with Symbolize(false)) is
+	// logged with raw frames and keyed by address (FaultKey).
 	inc.Kind = KindNativeFault
 	inc.Fault = nf
-	inc.Fingerprint = nf.Fingerprint
+	inc.Fingerprint = FaultKey(nf)
 	return true
 }
 

@@ -22,6 +22,7 @@ func TestMain(m *testing.M) {
 	if err := cgoguard.Init(); err != nil {
 		panic(err)
 	}
+	<-cgoguard.SymbolizerReady() // tests read fault names right after Call
 	os.Exit(m.Run())
 }
 

@@ -212,8 +212,9 @@ func (s *Site) recordFaultLocked(now time.Time) bool {
 
 func (s *Site) nameFromFaultLocked(err error) {
 	var nf *cgoguard.NativeFault
-	if s.namedByFault && s.name == "" && errors.As(err, &nf) {
-		nf.Symbolize()
+	// Named by the first symbolized fault; symbolizing here would run on
+	// the faulting goroutine (and ignore Symbolize(false)).
+	if s.namedByFault && s.name == "" && errors.As(err, &nf) && nf.Symbolized() {
 		s.name = nf.Fingerprint
 	}
 }
