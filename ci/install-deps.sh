@@ -26,3 +26,8 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The oldest Go toolchain the module declares (ci/test.sh tests with it too):
+# the go command downloads it from the module proxy into the module cache
+# once; later runs find it there.
+"$(dirname "$0")/go-oldest.sh" go version >/dev/null

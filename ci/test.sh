@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 
 step() { printf '\n=== %s\n' "$*"; }
+GO_OLDEST=$(ci/go-oldest.sh --version)
 
 step "formatting and vet"
 ci/check-format.sh
@@ -20,11 +21,17 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGG_SANITI
 cmake --build build-asan
 ci/ctest-sanitized.sh build-asan
 
-step "Go: go test ./..."
+step "Go: go test ./... ($(go version))"
 go test -count=1 ./...
 
 step "Go: go test -race ./..."
 go test -count=1 -race ./...
+
+step "Go: go test ./... with the oldest Go that go.mod declares ($GO_OLDEST)"
+# The newest toolchain ran above; the root module promises to build with the
+# version on its go line, so its tests run there too (without -race: the
+# race-enabled run above covers the same code).
+ci/go-oldest.sh go test -count=1 ./...
 
 step "Go sub-modules"
 for mod in $(git ls-files '*/go.mod' | xargs -r -n1 dirname); do
