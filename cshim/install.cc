@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "internal.h"
+#include "signal_table.h"
 
 namespace cgoguard {
 namespace {
@@ -19,10 +20,14 @@ std::mutex install_mutex;
 // Bit set: our handler was installed for signo (contained or not).
 uint32_t installed_mask = 0;
 
-// The action each signal had before cgg_init installed ours. Written before
-// our handler is installed for that signal, then never again: the handler
-// may read it at any time.
-struct sigaction original_action[CGG_NSIG];
+// The action each signal had before cgg_init installed ours, and the one
+// published as such (a pointer into original_slots). A slot is written before
+// it is published and never after: the handler may read a published slot at
+// any time. Slot 0 holds what sigaction reported before installing; slot 1
+// what the installing sigaction actually replaced, when another thread
+// installed a handler between the two calls.
+struct sigaction original_slots[CGG_NSIG][2];
+const struct sigaction* original_action[CGG_NSIG];
 // Actions that displaced ours, recorded by cgg_reinstall when asked to chain
 // to them. Two slots per signal, used alternately, so that a handler still
 // reading the previous one is not disturbed by the next reinstall.
@@ -56,15 +61,24 @@ int install_signal(int signo) {
     installed_mask |= 1u << signo;
     return 0;
   }
-  original_action[signo] = previous;
-  publish_original_action(signo, &original_action[signo]);
-  publish_chain_target(signo, &original_action[signo]);
+  // Published before our handler is live: it may run as soon as sigaction
+  // below returns.
+  original_slots[signo][0] = previous;
+  original_action[signo] = &original_slots[signo][0];
+  publish_original_action(signo, original_action[signo]);
+  publish_chain_target(signo, original_action[signo]);
   struct sigaction ours = our_action();
   struct sigaction replaced;
   if (sigaction(signo, &ours, &replaced) != 0) return errno;
   if (replaced.sa_handler != previous.sa_handler || replaced.sa_flags != previous.sa_flags) {
     // Someone installed a handler between our two calls: chain to that one.
-    original_action[signo] = replaced;
+    // Our handler is live now, so fill the unpublished slot and publish it,
+    // as cgg_reinstall does, rather than rewrite the slot a handler may be
+    // reading.
+    original_slots[signo][1] = replaced;
+    original_action[signo] = &original_slots[signo][1];
+    publish_original_action(signo, original_action[signo]);
+    publish_chain_target(signo, original_action[signo]);
   }
   installed_mask |= 1u << signo;
   return 0;
@@ -92,16 +106,22 @@ using namespace cgoguard;
 extern "C" {
 
 int cgg_init(unsigned flags) {
-  if (flags & ~(CGG_CONTAIN_ABORT | CGG_NO_TRAP)) return EINVAL;
+  if (flags & ~all_signal_flags()) return EINVAL;
   std::lock_guard<std::mutex> lock(install_mutex);
   bool first = !initialized();
   if (first) warm_unwinder();
-  uint32_t add = (1u << SIGSEGV) | (1u << SIGBUS) | (1u << SIGFPE) | (1u << SIGILL);
-  if (first && !(flags & CGG_NO_TRAP)) add |= 1u << SIGTRAP;
-  if (flags & CGG_CONTAIN_ABORT) add |= 1u << SIGABRT;
-  for (int signo : kHandledSignals) {
-    if (!(add & (1u << signo))) continue;
-    int err = install_signal(signo);
+  uint32_t add = 0;
+  for (const SignalInfo& s : kSignals) {
+    bool contain = s.contained_by_default != ((flags & s.flag) != 0);
+    // A signal contained by default that a flag opts out of is added by the
+    // first cgg_init only: a later call without the flag (the Go package's,
+    // say) must not undo the application's opt-out.
+    if (s.contained_by_default && s.flag != 0 && !first) contain = false;
+    if (contain) add |= 1u << s.signo;
+  }
+  for (const SignalInfo& s : kSignals) {
+    if (!(add & (1u << s.signo))) continue;
+    int err = install_signal(s.signo);
     if (err != 0) return err;
   }
   publish_contained(add);
@@ -112,7 +132,8 @@ int cgg_init(unsigned flags) {
 uint32_t cgg_check_handlers(void) {
   std::lock_guard<std::mutex> lock(install_mutex);
   uint32_t displaced = 0;
-  for (int signo : kHandledSignals) {
+  for (const SignalInfo& s : kSignals) {
+    int signo = s.signo;
     if (!(installed_mask & (1u << signo))) continue;
     struct sigaction current;
     if (sigaction(signo, nullptr, &current) != 0 || !is_ours(current)) displaced |= 1u << signo;
@@ -124,7 +145,8 @@ int cgg_reinstall(unsigned flags) {
   if (flags & ~CGG_REINSTALL_CHAIN_DISPLACER) return EINVAL;
   std::lock_guard<std::mutex> lock(install_mutex);
   if (!initialized()) return EPERM;
-  for (int signo : kHandledSignals) {
+  for (const SignalInfo& s : kSignals) {
+    int signo = s.signo;
     if (!(installed_mask & (1u << signo))) continue;
     struct sigaction current;
     if (sigaction(signo, nullptr, &current) != 0) return errno;
@@ -135,7 +157,7 @@ int cgg_reinstall(unsigned flags) {
       *slot = current;
       publish_chain_target(signo, slot);
     } else {
-      publish_chain_target(signo, &original_action[signo]);
+      publish_chain_target(signo, original_action[signo]);
     }
     struct sigaction ours = our_action();
     if (sigaction(signo, &ours, nullptr) != 0) return errno;

@@ -99,9 +99,6 @@ CGG_INTERNAL size_t altstack_needed();
 // (shared_state.cc; every function is one lock-free atomic access, safe in a
 // signal handler. The publish_* writers run under install.cc's mutex.)
 
-// Signals cgoguard handles at all (some only with a flag).
-constexpr int kHandledSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT};
-
 // Whether cgg_init has installed the handler for this signal and the flags ask
 // cgoguard to contain it.
 CGG_INTERNAL bool signal_contained(int signo);
@@ -206,7 +203,7 @@ enum class GuardReach {
 CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry,
                                            long max_frames, void* ucontext, cgg_fault* rec);
 
-// Blocks or unblocks SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP for the
+// Blocks or unblocks the synchronous signals of the signal table for the
 // calling thread (sigprocmask) (sigctx_capture.cc).
 CGG_INTERNAL void set_sync_signals_blocked(bool blocked);
 

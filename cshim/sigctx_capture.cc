@@ -12,6 +12,7 @@
 #include <unwind.h>
 
 #include "internal.h"
+#include "signal_table.h"
 
 #if defined(__x86_64__)
 // sigctx_unwind_x86_64.S: _Unwind_Backtrace starting at the context in uc.
@@ -37,11 +38,9 @@ GuardReach conclude(const OwnerWalk& w, bool broken) {
 void set_sync_signals_blocked(bool blocked) {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGSEGV);
-  sigaddset(&set, SIGBUS);
-  sigaddset(&set, SIGILL);
-  sigaddset(&set, SIGFPE);
-  sigaddset(&set, SIGTRAP);
+  for (const SignalInfo& s : kSignals) {
+    if (s.synchronous) sigaddset(&set, s.signo);
+  }
   // sigprocmask is async-signal-safe; in a threaded process it acts on the
   // calling thread only.
   sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);

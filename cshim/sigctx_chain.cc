@@ -13,16 +13,23 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "signal_table.h"
 
 namespace cgoguard {
 namespace {
 
-// Synchronous faults re-execute the faulting instruction when the handler
-// returns, so with the default action restored the kernel delivers them again
-// and ends the process with the original siginfo (and core dump).
+// True for a signal the kernel raised for a fault of the interrupted
+// instruction (si_code > 0); kill, raise, tgkill and sigqueue give <= 0.
+bool kernel_fault(int signo, const siginfo_t* info) {
+  const SignalInfo* s = find_signal(signo);
+  return info != nullptr && info->si_code > 0 && s != nullptr && s->synchronous;
+}
+
+// Most faults re-execute the faulting instruction when the handler returns,
+// so with the default action restored the kernel delivers them again and
+// ends the process with the original siginfo (and core dump).
 bool refaults_on_return(int signo, const siginfo_t* info) {
-  if (info == nullptr || info->si_code <= 0) return false;  // sent by kill/raise
-  return signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL;
+  return kernel_fault(signo, info) && find_signal(signo)->refaults_on_return;
 }
 
 // Resets `signo` to SIG_DFL and makes the default action happen now.
@@ -66,7 +73,7 @@ void chain_to_previous(int signo, siginfo_t* info, void* ucontext) {
   if (prev->sa_handler == SIG_IGN) {
     // The kernel never lets a synchronous fault be ignored (it would loop):
     // it forces the default action. Mirror that; ignore anything else.
-    if (refaults_on_return(signo, info) || signo == SIGTRAP) take_default_action(signo, info);
+    if (kernel_fault(signo, info)) take_default_action(signo, info);
     return;
   }
   int was_chaining = ts->chaining;

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "internal.h"
+#include "signal_table.h"
 
 namespace cgoguard {
 namespace {
@@ -51,22 +52,8 @@ constexpr CodeText kCodeTexts[] = {
 };
 
 const char* signal_name(int signo) {
-  switch (signo) {
-    case SIGSEGV:
-      return "SIGSEGV";
-    case SIGBUS:
-      return "SIGBUS";
-    case SIGFPE:
-      return "SIGFPE";
-    case SIGILL:
-      return "SIGILL";
-    case SIGTRAP:
-      return "SIGTRAP";
-    case SIGABRT:
-      return "SIGABRT";
-    default:
-      return "signal";
-  }
+  const SignalInfo* s = find_signal(signo);
+  return s != nullptr ? s->name : "signal";
 }
 
 // Appends src to buf[*len..size-1], always leaving buf NUL-terminated.
