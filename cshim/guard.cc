@@ -51,18 +51,18 @@ __attribute__((visibility("hidden"), noinline, used)) [[noreturn]] void cgg_land
 namespace {
 
 // First guarded call on this thread: install handlers if nobody did, set up
-// the thread (alternate stack, stack bounds, record storage).
+// the thread (alternate stack, stack bounds, record storage). 0 or -errno.
 __attribute__((noinline, cold)) int prepare_slow(ThreadState* ts) {
   if (!initialized()) {
     int err = cgg_init(0);
     if (err != 0) return err;
   }
-  return thread_prepare(ts);
+  return -thread_prepare(ts);
 }
 
 // 0 once the thread is set up (one load on the fast path), else -errno.
 inline int ensure_thread_ready(ThreadState* ts) {
-  return __builtin_expect(ts->ready, 1) ? 0 : -prepare_slow(ts);
+  return __builtin_expect(ts->ready, 1) ? 0 : prepare_slow(ts);
 }
 
 // After a contained stack overflow, gives the pages the overflow touched back

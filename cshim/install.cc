@@ -50,11 +50,11 @@ struct sigaction our_action() {
   return action;
 }
 
-// Installs our handler for signo (install_mutex held). Returns 0 or errno.
+// Installs our handler for signo (install_mutex held). Returns 0 or -errno.
 int install_signal(int signo) {
   if (installed_mask & (1u << signo)) return 0;
   struct sigaction previous;
-  if (sigaction(signo, nullptr, &previous) != 0) return errno;
+  if (sigaction(signo, nullptr, &previous) != 0) return -errno;
   if (is_ours(previous)) {
     // Already ours (another copy of this state cannot exist; be safe anyway):
     // never record ourselves as the action to chain to.
@@ -69,7 +69,7 @@ int install_signal(int signo) {
   publish_chain_target(signo, original_action[signo]);
   struct sigaction ours = our_action();
   struct sigaction replaced;
-  if (sigaction(signo, &ours, &replaced) != 0) return errno;
+  if (sigaction(signo, &ours, &replaced) != 0) return -errno;
   if (replaced.sa_handler != previous.sa_handler || replaced.sa_flags != previous.sa_flags) {
     // Someone installed a handler between our two calls: chain to that one.
     // Our handler is live now, so fill the unpublished slot and publish it,
@@ -106,7 +106,7 @@ using namespace cgoguard;
 extern "C" {
 
 int cgg_init(unsigned flags) {
-  if (flags & ~all_signal_flags()) return EINVAL;
+  if (flags & ~all_signal_flags()) return -EINVAL;
   std::lock_guard<std::mutex> lock(install_mutex);
   bool first = !initialized();
   if (first) warm_unwinder();
@@ -142,14 +142,14 @@ uint32_t cgg_check_handlers(void) {
 }
 
 int cgg_reinstall(unsigned flags) {
-  if (flags & ~CGG_REINSTALL_CHAIN_DISPLACER) return EINVAL;
+  if (flags & ~CGG_REINSTALL_CHAIN_DISPLACER) return -EINVAL;
   std::lock_guard<std::mutex> lock(install_mutex);
-  if (!initialized()) return EPERM;
+  if (!initialized()) return -EPERM;
   for (const SignalInfo& s : kSignals) {
     int signo = s.signo;
     if (!(installed_mask & (1u << signo))) continue;
     struct sigaction current;
-    if (sigaction(signo, nullptr, &current) != 0) return errno;
+    if (sigaction(signo, nullptr, &current) != 0) return -errno;
     if (is_ours(current)) continue;
     if (flags & CGG_REINSTALL_CHAIN_DISPLACER) {
       struct sigaction* slot = &displacer_action[signo][displacer_next[signo]];
@@ -160,7 +160,7 @@ int cgg_reinstall(unsigned flags) {
       publish_chain_target(signo, original_action[signo]);
     }
     struct sigaction ours = our_action();
-    if (sigaction(signo, &ours, nullptr) != 0) return errno;
+    if (sigaction(signo, &ours, nullptr) != 0) return -errno;
   }
   return 0;
 }

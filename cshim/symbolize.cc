@@ -236,11 +236,11 @@ using namespace cgoguard;
 extern "C" {
 
 int cgg_symbolize(uintptr_t pc, int is_return_address, cgg_symbol* out) {
-  if (out == nullptr) return EINVAL;
+  if (out == nullptr) return -EINVAL;
   bool ra = is_return_address != 0;
   int found = 0;
   symbolize_many(&pc, &ra, 1, out, &found);
-  return found ? 0 : ENOENT;
+  return found ? 0 : -ENOENT;
 }
 
 int cgg_symbolize_fault(const cgg_fault* fault, cgg_symbol* out, int max) {

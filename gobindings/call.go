@@ -136,7 +136,7 @@ func Init(opts ...Option) error {
 	initMu.Lock()
 	defer initMu.Unlock()
 	if rc := C.cgg_init(cfg.flags); rc != 0 {
-		return fmt.Errorf("cgoguard: cgg_init: %w", syscall.Errno(rc))
+		return fmt.Errorf("cgoguard: cgg_init: %w", syscall.Errno(-rc))
 	}
 	if !initialized.Load() {
 		// cgg_init installs nothing if C code already called it, say from a
@@ -145,7 +145,7 @@ func Init(opts ...Option) error {
 		// runtime's handlers.
 		if C.cgg_check_handlers() != 0 {
 			if rc := C.cgg_reinstall(C.CGG_REINSTALL_CHAIN_DISPLACER); rc != 0 {
-				return fmt.Errorf("cgoguard: reinstalling over the Go runtime's handlers: %w", syscall.Errno(rc))
+				return fmt.Errorf("cgoguard: reinstalling over the Go runtime's handlers: %w", syscall.Errno(-rc))
 			}
 		}
 		if id := C.cgoguard_register_reporter(); id < 0 {

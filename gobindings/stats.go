@@ -73,7 +73,7 @@ func Tainted() bool { return C.cgg_tainted() != 0 }
 // runtime's).
 func Reinstall() error {
 	if rc := C.cgg_reinstall(0); rc != 0 {
-		return fmt.Errorf("cgoguard: reinstall: %w", syscall.Errno(rc))
+		return fmt.Errorf("cgoguard: reinstall: %w", syscall.Errno(-rc))
 	}
 	return nil
 }

@@ -15,6 +15,10 @@
  * This header compiles as C (C99 or later) and as C++. Every function is safe
  * to call from any thread. None of them may be called from a signal handler
  * unless its comment says so.
+ *
+ * Errors, for the whole ABI: a function that can fail returns a negative
+ * errno value (-EINVAL for a bad argument, ...), and 0 or a non-negative
+ * result on success. Each function's comment lists its errors.
  */
 #ifndef CGOGUARD_CGOGUARD_H_
 #define CGOGUARD_CGOGUARD_H_
@@ -84,12 +88,14 @@ typedef struct cgg_fault {
  * flags ask for). Must run after the Go runtime installed its own handlers —
  * the Go package calls it from its own set-up. Thread-safe and idempotent: a
  * second call never records cgoguard's own handler as the one to chain to.
- * Returns 0, or an errno value (EINVAL for unknown flags). */
+ * Returns 0, -EINVAL for unknown flags, or the -errno of a failed sigaction. */
 CGG_API int cgg_init(unsigned flags);
 
 /* Runs fn(arg) under a guard on the calling thread. Returns 0 when fn
  * returned, the signal number of a contained fault, CGG_CXX_EXCEPTION for an
- * escaping C++ exception, or -EINVAL when fn is NULL. On a fault, *out (if
+ * escaping C++ exception, -EINVAL when fn is NULL, or another -errno when the
+ * guard could not be armed (fn did not run: -EOVERFLOW past
+ * CGG_MAX_GUARD_DEPTH, -ENOMEM for the thread's set-up). On a fault, *out (if
  * not NULL) holds the record; cgg_last_fault() returns it in any case.
  * Initializes with cgg_init(0) on first use. Guards nest: the innermost one
  * catches. */
@@ -170,8 +176,8 @@ typedef struct cgg_symbol {
 
 /* Symbolizes one address. For a return address (is_return_address != 0) the
  * source line is that of the call instruction. Results are cached per
- * address. Returns 0, EINVAL for a NULL out, or ENOENT when the address lies
- * in no loaded module (out->pc is still set). */
+ * address. Returns 0, -EINVAL for a NULL out, or -ENOENT when the address
+ * lies in no loaded module (out->pc is still set). */
 CGG_API int cgg_symbolize(uintptr_t pc, int is_return_address, cgg_symbol* out);
 
 /* Symbolizes fault->frames[0..min(nframes, max)) into out[]; frames[0] is an
@@ -221,7 +227,8 @@ CGG_API uint32_t cgg_check_handlers(void);
 /* Puts cgoguard's handler back on top of every displaced signal. By default
  * declined faults keep going to the handler that was there at cgg_init (the
  * Go runtime's); CGG_REINSTALL_CHAIN_DISPLACER sends them to the displacing
- * handler instead. Returns 0, EINVAL, or EPERM when cgg_init never ran. */
+ * handler instead. Returns 0, -EINVAL for unknown flags, -EPERM when cgg_init
+ * never ran, or the -errno of a failed sigaction. */
 CGG_API int cgg_reinstall(unsigned flags);
 
 /* ---- Thread guard state ------------------------------------------------- */

@@ -122,7 +122,7 @@ TEST(Symbolize, ResultsAreCachedPerAddress) {
   EXPECT_EQ(memcmp(&symbols[0], &first, sizeof first), 0);
   // Misses are cached too.
   cgg_symbol none;
-  EXPECT_EQ(cgg_symbolize(0x1000, 0, &none), ENOENT);
+  EXPECT_EQ(cgg_symbolize(0x1000, 0, &none), -ENOENT);
   EXPECT_EQ(cgg_symbol_cache_size(), static_cast<size_t>(n) + 2);
   cgg_symbol_cache_clear();
   EXPECT_EQ(cgg_symbol_cache_size(), 0u);
