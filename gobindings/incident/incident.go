@@ -3,7 +3,6 @@ package incident
 import (
 	"errors"
 	"fmt"
-	"syscall"
 	"time"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
@@ -142,27 +141,7 @@ func FaultSignal(nf *cgoguard.NativeFault) string {
 	if nf.Exception {
 		return "cxx_exception"
 	}
-	return SignalName(nf.Signal)
-}
-
-// SignalName returns the conventional name of sig ("SIGSEGV"), or
-// "SIG<number>" for one without a name here.
-func SignalName(sig syscall.Signal) string {
-	switch sig {
-	case syscall.SIGSEGV:
-		return "SIGSEGV"
-	case syscall.SIGBUS:
-		return "SIGBUS"
-	case syscall.SIGFPE:
-		return "SIGFPE"
-	case syscall.SIGILL:
-		return "SIGILL"
-	case syscall.SIGTRAP:
-		return "SIGTRAP"
-	case syscall.SIGABRT:
-		return "SIGABRT"
-	}
-	return fmt.Sprintf("SIG%d", int(sig))
+	return cgoguard.SignalName(nf.Signal)
 }
 
 func truncate(s string, n int) string {

@@ -76,7 +76,7 @@ func Collect(src Sources) Snapshot {
 		HandlersIntact:  stats.HandlersIntact,
 	}
 	for sig, n := range stats.Contained {
-		s.Contained[incident.SignalName(sig)] = n
+		s.Contained[cgoguard.SignalName(sig)] = n
 	}
 	if stats.CxxExceptions > 0 {
 		s.Contained["cxx_exception"] = stats.CxxExceptions
