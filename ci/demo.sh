@@ -44,7 +44,7 @@ load_rc=0
 
 step "the service's log"
 incidents=$(grep -c '"incident_id"' "$tmp/server.log" || true)
-echo "$incidents incident records (one JSON line each); the first native fault's record, cut at 700 characters:"
+echo "$incidents incident records (one JSON line each; per fingerprint, 10 a minute in full and a summary of the rest); the first native fault's record, cut at 700 characters:"
 grep -m1 '"kind":"native_fault"' "$tmp/server.log" | cut -c1-700
 echo
 

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	"github.com/cgoguard/cgoguard/gobindings/incident"
 	"github.com/cgoguard/cgoguard/gobindings/metrics"
 	"github.com/cgoguard/cgoguard/gobindings/quarantine"
 	"github.com/cgoguard/cgoguard/gobindings/safego"
@@ -95,6 +96,9 @@ func run(addr, addrFile string, cooldown, jobInterval time.Duration, pprof bool)
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// Log the counts of incidents the log budget held back in windows that
+	// are still open.
+	incident.DefaultLogBudget().Flush()
 	logger.Info("stopped")
 	return nil
 }

@@ -21,7 +21,8 @@ import (
 // 10,000 requests, one in ten crashing (native faults of every kind, a C++
 // exception, Go panics), from 32 concurrent clients: every healthy request
 // answers 200, every crashing one 500 with its own incident ID, and the
-// incidents, log records and clusters add up exactly.
+// incidents, clusters and log add up exactly: each fingerprint logs at most
+// the log budget's records in full, and the summaries count the rest.
 func TestCrashStorm(t *testing.T) {
 	const clients, crashEvery = 32, 10
 	const total = 10_000
@@ -37,10 +38,11 @@ func TestCrashStorm(t *testing.T) {
 
 	clusters := incident.NewClusters()
 	defer clusters.Close()
-	records := &countingHandler{}
+	budget := incident.NewLogBudget(incident.DefaultLogRecords, incident.DefaultLogWindow)
+	records := &countingHandler{byFingerprint: map[string]int{}}
 	var incidents atomic.Int64
 	srv := httptest.NewServer(httpguard.Middleware(testMux(),
-		httpguard.WithReporter(incident.Reporter{Logger: slog.New(records), Clusters: clusters,
+		httpguard.WithReporter(incident.Reporter{Logger: slog.New(records), Clusters: clusters, LogBudget: budget,
 			OnIncident: func(context.Context, *incident.Incident) { incidents.Add(1) }})))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 30 * time.Second}
@@ -108,9 +110,19 @@ func TestCrashStorm(t *testing.T) {
 	if n := incidents.Load(); n != int64(crashed) {
 		t.Errorf("%d incidents reported, want %d", n, crashed)
 	}
-	if n := records.errors.Load(); n != int64(crashed) {
-		t.Errorf("%d error log records, want one per incident: %d", n, crashed)
+	budget.Flush() // the summaries of the windows still open
+	records.mu.Lock()
+	if records.full+records.suppressed != crashed {
+		t.Errorf("%d full records + %d suppressed in summaries, want one per incident: %d",
+			records.full, records.suppressed, crashed)
 	}
+	for fp, n := range records.byFingerprint {
+		if n > incident.DefaultLogRecords {
+			t.Errorf("fingerprint %s: %d full records, budget %d", fp, n, incident.DefaultLogRecords)
+		}
+	}
+	t.Logf("%d full records, %d incidents in summaries", records.full, records.suppressed)
+	records.mu.Unlock()
 	snap := clusters.Snapshot()
 	var clustered uint64
 	for _, cl := range snap.Clusters {
@@ -137,15 +149,31 @@ func fetch(client *http.Client, url string) (status int, id, body string, err er
 	return resp.StatusCode, resp.Header.Get(httpguard.HeaderIncidentID), string(b), err
 }
 
-// countingHandler is a slog.Handler that only counts records of level Error
-// and above.
-type countingHandler struct{ errors atomic.Int64 }
+// countingHandler is a slog.Handler that counts the incident records of
+// level Error, by fingerprint, and the incidents that summary records say
+// were suppressed.
+type countingHandler struct {
+	mu            sync.Mutex
+	full          int
+	suppressed    int
+	byFingerprint map[string]int
+}
 
 func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
 func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
-		h.errors.Add(1)
+	if r.Level < slog.LevelError {
+		return nil
 	}
+	attrs := map[string]slog.Value{}
+	r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value; return true })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.Message == incident.SummaryMessage {
+		h.suppressed += int(attrs["suppressed"].Uint64())
+		return nil
+	}
+	h.full++
+	h.byFingerprint[attrs["fingerprint"].String()]++
 	return nil
 }
 func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }

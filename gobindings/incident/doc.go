@@ -4,6 +4,16 @@
 // *Incident with a random ID, and report it through a Reporter: one
 // structured log/slog record, the fault clusters, and an optional callback.
 //
+// # Log budget
+//
+// A crash storm repeats one record thousands of times a second. The
+// Reporter's LogBudget logs the first DefaultLogRecords incidents of each
+// fingerprint per DefaultLogWindow in full, counts the rest, and closes each
+// window with one summary record (SummaryMessage) that says how many were
+// suppressed and names the latest one's ID. A fingerprint without an open
+// window is always logged, and every incident is still counted in the
+// clusters and passed to the callback.
+//
 // # Counting rule
 //
 // Clusters counts each contained failure exactly once:

@@ -13,14 +13,22 @@ import (
 type Hook func(ctx context.Context, inc *Incident)
 
 // Reporter sends an incident to its sinks: the fault clusters, one log
-// record and an optional hook. Every boundary (httpguard and the framework
-// adapters built on it, safego) takes a Reporter through its
-// WithReporter option, so one value configures them all. The zero value
-// reports to slog.Default() and DefaultClusters().
+// record (within the log budget) and an optional hook. Every boundary
+// (httpguard and the framework adapters built on it, safego) takes a
+// Reporter through its WithReporter option, so one value configures them
+// all. The zero value
+// reports to slog.Default(), DefaultClusters() and DefaultLogBudget().
 type Reporter struct {
-	// Logger receives one record per incident, at level Error. Nil means
-	// slog.Default() (as it is when the incident is reported).
+	// Logger receives one record per incident, at level Error, as long as
+	// LogBudget admits it. Nil means slog.Default() (as it is when the
+	// incident is reported).
 	Logger *slog.Logger
+	// LogBudget bounds the full records per fingerprint; the incidents
+	// beyond it are counted in one summary record per fingerprint and
+	// window. Nil means DefaultLogBudget(): DefaultLogRecords per
+	// DefaultLogWindow. NewLogBudget(UnlimitedLogRecords, 0) logs every
+	// incident.
+	LogBudget *LogBudget
 	// Clusters aggregates incidents by fingerprint. Nil means
 	// DefaultClusters().
 	Clusters *Clusters
@@ -31,13 +39,16 @@ type Reporter struct {
 	OnIncident Hook
 }
 
-// Report records inc in the clusters, logs it and calls the hook. ctx is
-// the context of the request or goroutine that contained inc; it is passed
-// to the logger and the hook.
+// Report records inc in the clusters, logs it (unless the log budget of its
+// fingerprint is spent) and calls the hook. ctx is the context of the
+// request or goroutine that contained inc; it is passed to the logger and
+// the hook.
 func (r Reporter) Report(ctx context.Context, inc *Incident) {
 	r.clusters().Record(inc)
 	logger := r.logger()
-	logger.LogAttrs(ctx, slog.LevelError, inc.LogMessage(), inc.LogAttrs()...)
+	if r.logBudget().admit(inc, logger) {
+		logger.LogAttrs(ctx, slog.LevelError, inc.LogMessage(), inc.LogAttrs()...)
+	}
 	if r.OnIncident != nil {
 		r.callHook(ctx, logger, inc)
 	}
@@ -84,6 +95,13 @@ func (r Reporter) logger() *slog.Logger {
 		return r.Logger
 	}
 	return slog.Default()
+}
+
+func (r Reporter) logBudget() *LogBudget {
+	if r.LogBudget != nil {
+		return r.LogBudget
+	}
+	return DefaultLogBudget()
 }
 
 func (r Reporter) clusters() *Clusters {
