@@ -133,6 +133,16 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
 
 void signal_handler(int signo, siginfo_t* info, void* ucontext) {
   ThreadState* ts = &tls_thread;
+  if (ts->in_handler && info->si_code <= 0) {
+    // Sent by kill, tgkill or sigqueue while this thread's handler is busy
+    // with a fault: the walk unblocks the synchronous signals, so a pending
+    // one is delivered right there. It is not a fault of the walk, and it is
+    // not ours to contain or to drop: pass it on now, exactly as delivered
+    // (a default action ends the process by it). If the previous handler
+    // returns, the interrupted walk carries on where it was.
+    chain_to_previous(signo, info, ucontext);
+    return;
+  }
   if (ts->in_capture) {
     // The unwinder faulted on a corrupted stack: abandon the walk. Both this
     // frame and the walk's are on the same signal stack; the jump only moves
