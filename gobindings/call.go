@@ -118,7 +118,9 @@ var (
 	initialized atomic.Bool
 	// symbolizeOnReport mirrors the Symbolize option for the report path.
 	symbolizeOnReport atomic.Bool
-	tracebackOn       bool
+	// Guarded by initMu.
+	tracebackOn        bool
+	reporterRegistered bool
 )
 
 func init() { symbolizeOnReport.Store(true) }
@@ -148,9 +150,14 @@ func Init(opts ...Option) error {
 				return fmt.Errorf("cgoguard: reinstalling over the Go runtime's handlers: %w", syscall.Errno(-rc))
 			}
 		}
+	}
+	// Once per process, whatever fails later in this Init or an earlier
+	// one: a second registration would deliver every fault twice.
+	if !reporterRegistered {
 		if id := C.cgoguard_register_reporter(); id < 0 {
 			return fmt.Errorf("cgoguard: registering the report callback: %w", syscall.Errno(-id))
 		}
+		reporterRegistered = true
 	}
 	symbolizeOnReport.Store(cfg.symbolize)
 	if cfg.symbolize {
