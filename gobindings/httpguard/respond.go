@@ -2,7 +2,6 @@ package httpguard
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -66,27 +65,33 @@ func writeQuarantined(w http.ResponseWriter, r *http.Request, qe *quarantine.Err
 }
 
 func writeStatus(w http.ResponseWriter, r *http.Request, code int, incidentID string) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	// Built with append and set as canonical keys directly: this runs once
+	// per contained crash, and fmt plus header canonicalization were a
+	// measurable part of a crash storm's cost.
 	text := strings.ToLower(http.StatusText(code))
+	body := make([]byte, 0, 96)
+	contentType := "application/json"
 	if prefersText(r) {
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(code)
+		contentType = "text/plain; charset=utf-8"
+		body = append(body, text...)
 		if incidentID != "" {
-			fmt.Fprintf(w, "%s (incident %s)\n", text, incidentID)
-		} else {
-			fmt.Fprintln(w, text)
+			body = append(append(append(body, " (incident "...), incidentID...), ')')
 		}
-		return
-	}
-	h.Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	if incidentID != "" {
-		fmt.Fprintf(w, "{\"error\":%q,\"incident_id\":%q}\n", text, incidentID)
 	} else {
-		fmt.Fprintf(w, "{\"error\":%q}\n", text)
+		body = strconv.AppendQuote(append(body, `{"error":`...), text)
+		if incidentID != "" {
+			body = strconv.AppendQuote(append(body, `,"incident_id":`...), incidentID)
+		}
+		body = append(body, '}')
 	}
+	body = append(body, '\n')
+	h := w.Header()
+	h["Cache-Control"] = []string{"no-store"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Content-Type"] = []string{contentType}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(code)
+	w.Write(body)
 }
 
 // prefersText reports whether the client asked for text and not for JSON

@@ -238,7 +238,8 @@ func (c *Clusters) count(nf *cgoguard.NativeFault) {
 	c.totals.NativeFaults++
 	c.totals.BySignal[sig]++
 	cl := c.clusterLocked(FaultKey(nf), KindNativeFault, sig, nf.Time)
-	c.addExampleLocked(cl, &example{faultID: nf.ID, fault: nf, time: nf.Time, message: nf.Error()})
+	// The message is the fault's Error(), rendered only by Snapshot.
+	c.addExampleLocked(cl, &example{faultID: nf.ID, fault: nf, time: nf.Time})
 }
 
 // Record counts a panic or error incident. A native-fault incident was
@@ -409,6 +410,9 @@ func (ex *example) render() Example {
 	}
 	goStack := ex.stack
 	if nf := ex.fault; nf != nil {
+		if out.Message == "" {
+			out.Message = nf.Error()
+		}
 		goStack = goFrames(nf.GoStack)
 		if len(goStack) > 0 {
 			out.GuardedCall = goStack[0].Function

@@ -3,6 +3,7 @@ package incident
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
@@ -57,7 +58,8 @@ type Incident struct {
 	Value any
 	// Stack is the Go stack where the panic or error happened, innermost
 	// first, for KindPanic and KindError. A native fault's Go stack is
-	// Fault.GoStack.
+	// Fault.GoStack. Incidents of the same stack share its frames (they are
+	// resolved once per stack): read them, never modify them.
 	Stack []cgoguard.Frame
 	// Fingerprint names the failure site stably across runs: the fault's own
 	// for native faults, a hash of the panic site's functions and the
@@ -77,7 +79,7 @@ func FromPanic(v any) *Incident {
 	}
 	inc.Kind = KindPanic
 	inc.Stack = panicStack()
-	inc.Fingerprint = fingerprint(string(KindPanic), fmt.Sprintf("%T", v), inc.Stack)
+	inc.Fingerprint = fingerprint(string(KindPanic), typeName(v), inc.Stack)
 	return inc
 }
 
@@ -93,7 +95,7 @@ func FromError(err error, skip int) *Incident {
 	}
 	inc.Kind = KindError
 	inc.Stack = callerStack(skip)
-	inc.Fingerprint = fingerprint(string(KindError), fmt.Sprintf("%T", err), inc.Stack)
+	inc.Fingerprint = fingerprint(string(KindError), typeName(err), inc.Stack)
 	return inc
 }
 
@@ -142,6 +144,14 @@ func FaultSignal(nf *cgoguard.NativeFault) string {
 		return "cxx_exception"
 	}
 	return cgoguard.SignalName(nf.Signal)
+}
+
+// typeName is fmt's %T of v, without fmt.
+func typeName(v any) string {
+	if v == nil {
+		return "<nil>"
+	}
+	return reflect.TypeOf(v).String()
 }
 
 func truncate(s string, n int) string {

@@ -200,3 +200,31 @@ func TestHooksRunInOrderPastAPanic(t *testing.T) {
 		t.Errorf("the panic was not logged: %s", buf.String())
 	}
 }
+
+//go:noinline
+func panicAtLine(second bool) {
+	if second {
+		panic("second")
+	}
+	panic("first")
+}
+
+// Stacks are resolved once per distinct stack: the same site gives the same
+// frames, and another line of the same function its own lines (and the same
+// fingerprint, which hashes function names only).
+func TestPanicStackPerSite(t *testing.T) {
+	var incs []*incident.Incident
+	for _, second := range []bool{false, false, true} {
+		incs = append(incs, recovered(func() { panicAtLine(second) }))
+	}
+	a1, a2, b := incs[0], incs[1], incs[2]
+	if a1.Stack[0].Function != b.Stack[0].Function || !strings.HasSuffix(a1.Stack[0].Function, ".panicAtLine") {
+		t.Fatalf("innermost frames %v and %v", a1.Stack[0], b.Stack[0])
+	}
+	if a1.Stack[0].Line != a2.Stack[0].Line || a1.Stack[0].Line == b.Stack[0].Line || b.Stack[0].Line != a1.Stack[0].Line-2 {
+		t.Errorf("lines: %d %d %d", a1.Stack[0].Line, a2.Stack[0].Line, b.Stack[0].Line)
+	}
+	if a1.Fingerprint != a2.Fingerprint || a1.Fingerprint != b.Fingerprint {
+		t.Errorf("fingerprints %s %s %s: want one per function chain (lines do not count)", a1.Fingerprint, a2.Fingerprint, b.Fingerprint)
+	}
+}

@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"unsafe"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 )
@@ -26,18 +29,19 @@ const fingerprintFrames = 8
 func panicStack() []cgoguard.Frame {
 	var pcs [maxStack + 16]uintptr
 	n := runtime.Callers(2, pcs[:])
-	all := frames(pcs[:n])
-	for i, fr := range all {
-		if fr.Function != "runtime.gopanic" {
-			continue
+	return panicStacks.resolve(pcs[:n], func(all []cgoguard.Frame) []cgoguard.Frame {
+		for i, fr := range all {
+			if fr.Function != "runtime.gopanic" {
+				continue
+			}
+			rest := all[i+1:]
+			for len(rest) > 0 && strings.HasPrefix(rest[0].Function, "runtime.") {
+				rest = rest[1:]
+			}
+			return capFrames(rest)
 		}
-		rest := all[i+1:]
-		for len(rest) > 0 && strings.HasPrefix(rest[0].Function, "runtime.") {
-			rest = rest[1:]
-		}
-		return capFrames(rest)
-	}
-	return capFrames(all) // not called while panicking: the caller's stack
+		return capFrames(all) // not called while panicking: the caller's stack
+	})
 }
 
 // callerStack returns the stack from the caller of callerStack's caller,
@@ -45,7 +49,43 @@ func panicStack() []cgoguard.Frame {
 func callerStack(skip int) []cgoguard.Frame {
 	var pcs [maxStack]uintptr
 	n := runtime.Callers(skip+3, pcs[:])
-	return frames(pcs[:n])
+	return callerStacks.resolve(pcs[:n], func(all []cgoguard.Frame) []cgoguard.Frame { return all })
+}
+
+// maxCachedStacks bounds each stack cache; a full cache starts over.
+const maxCachedStacks = 1024
+
+// stackCache maps the raw PCs of a stack to its resolved frames. Resolving
+// PCs into functions, files and lines (runtime.CallersFrames) costs several
+// times more than capturing them, and a storm repeats the same stack: the
+// same PCs resolve to the same frames for the life of the process, so they
+// are resolved once. The frames are shared by every incident of that
+// stack, which is why Incident.Stack must not be modified.
+type stackCache struct {
+	mu sync.RWMutex
+	m  map[string][]cgoguard.Frame // key: the PCs' bytes
+}
+
+var panicStacks, callerStacks = &stackCache{}, &stackCache{}
+
+// resolve returns the frames of pcs (runtime.goexit left out) as trim cuts
+// them, from the cache when it has them.
+func (c *stackCache) resolve(pcs []uintptr, trim func([]cgoguard.Frame) []cgoguard.Frame) []cgoguard.Frame {
+	key := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(pcs))), len(pcs)*int(unsafe.Sizeof(uintptr(0))))
+	c.mu.RLock()
+	fs, ok := c.m[string(key)] // no allocation: the conversion is only a lookup key
+	c.mu.RUnlock()
+	if ok {
+		return fs
+	}
+	fs = slices.Clip(trim(frames(pcs)))
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedStacks {
+		c.m = make(map[string][]cgoguard.Frame)
+	}
+	c.m[string(key)] = fs
+	c.mu.Unlock()
+	return fs
 }
 
 func frames(pcs []uintptr) []cgoguard.Frame {
@@ -72,16 +112,18 @@ func capFrames(fs []cgoguard.Frame) []cgoguard.Frame {
 // fingerprint hashes a kind, a type name and the innermost function names
 // of a Go stack: stable across runs and builds of the same code (no
 // addresses, no line numbers), and distinct per panic site and value type.
+// The hashed text is "kind|type|func1|func2|...".
 func fingerprint(kind, typ string, stack []cgoguard.Frame) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s", kind, typ)
+	buf := make([]byte, 0, 512)
+	buf = append(append(append(buf, kind...), '|'), typ...)
 	for i, fr := range stack {
 		if i == fingerprintFrames {
 			break
 		}
-		fmt.Fprintf(h, "|%s", fr.Function)
+		buf = append(append(buf, '|'), fr.Function...)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:8])
 }
 
 // goFrames drops the goroutine's entry stub (runtime.goexit), which the
