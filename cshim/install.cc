@@ -129,6 +129,16 @@ int cgg_init(unsigned flags) {
   return 0;
 }
 
+// Reads only the published mask (lock-free loads): safe in a signal handler,
+// as its contract says, unlike the rest of this file.
+uint32_t cgg_contained_signals(void) {
+  uint32_t mask = 0;
+  for (const SignalInfo& s : kSignals) {
+    if (signal_contained(s.signo)) mask |= 1u << s.signo;
+  }
+  return mask;
+}
+
 uint32_t cgg_check_handlers(void) {
   std::lock_guard<std::mutex> lock(install_mutex);
   uint32_t displaced = 0;

@@ -224,6 +224,14 @@ CGG_API void cgg_get_stats(cgg_stats* out);
  * are intact or cgg_init never ran. */
 CGG_API uint32_t cgg_check_handlers(void);
 
+/* Returns a mask with bit (1u << signo) set for every signal that a guarded
+ * call contains now: SIGSEGV, SIGBUS, SIGFPE and SIGILL once cgg_init ran,
+ * SIGTRAP unless the first cgg_init had CGG_NO_TRAP, SIGABRT once a cgg_init
+ * had CGG_CONTAIN_ABORT; 0 before cgg_init. A caller about to provoke a fault
+ * on purpose checks here that it will be contained. Safe in a signal
+ * handler. */
+CGG_API uint32_t cgg_contained_signals(void);
+
 /* Puts cgoguard's handler back on top of every displaced signal. By default
  * declined faults keep going to the handler that was there at cgg_init (the
  * Go runtime's); CGG_REINSTALL_CHAIN_DISPLACER sends them to the displacing

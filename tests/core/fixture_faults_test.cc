@@ -24,6 +24,7 @@ enum class AddrIs {
   kPc,         // the faulting instruction (SIGFPE, SIGILL)
   kZero,       // none (SIGTRAP from int3, SIGABRT)
   kNearStack,  // the stack overflow: next to the faulting stack pointer
+  kFromArg,    // an address the fixture stored at *(uintptr_t*)arg
 };
 
 struct Case {
@@ -54,6 +55,7 @@ uintptr_t WriteToAddr() {
 }
 
 uintptr_t g_write_to_target = 0x2340;
+uintptr_t g_unmapped_address = 0;
 int g_deep_levels = 20;
 long g_spin_iterations = 1000;
 cgg_fx_callback g_faulting_callback = {cgg_fx_null_write, nullptr};
@@ -119,6 +121,27 @@ const std::vector<Case>& Cases() {
       {"SpinThenFault", cgg_fx_spin_then_fault, &g_spin_iterations, SIGSEGV, {SEGV_MAPERR},
        AddrIs::kExact, NullWriteAddr, "cgg_fx_null_write",
        {"cgg_fx_null_write", "cgg_fx_spin_then_fault"}, 0, false},
+      // The kinds met in production.
+      {"UseAfterMunmap", cgg_fx_use_after_munmap, &g_unmapped_address, SIGSEGV, {SEGV_MAPERR},
+       AddrIs::kFromArg, nullptr, "cgg_fx_use_after_munmap", {"cgg_fx_use_after_munmap"}, 0,
+       false},
+      {"WriteToCode", cgg_fx_write_to_code, nullptr, SIGSEGV, {SEGV_ACCERR},
+       AddrIs::kExact, cgg_fx_code_address, "cgg_fx_write_to_code", {"cgg_fx_write_to_code"}, 0,
+       false},
+      // std::terminate ends in abort(): the signal is raised in libc, under
+      // the C++ runtime's frames. For the noexcept violation the runtime
+      // terminates while it searches for a handler, so the throwing frames
+      // are still on the stack (and the exception stays uncaught for good).
+      {"NoexceptViolation", cgg_fx_noexcept_violation, nullptr, SIGABRT, {SI_TKILL},
+       AddrIs::kZero, nullptr, nullptr,
+       {"cgg_fx_noexcept_violation", "cgg_fx::promises_not_to_throw()", "__cxa_throw", "abort"},
+       CGG_CONTAIN_ABORT, false},
+      {"PureVirtualCall", cgg_fx_pure_virtual_call, nullptr, SIGABRT, {SI_TKILL},
+       AddrIs::kZero, nullptr, nullptr,
+       {"cgg_fx_pure_virtual_call", "__cxa_pure_virtual", "abort"}, CGG_CONTAIN_ABORT, false},
+      {"DoubleFree", cgg_fx_double_free, nullptr, SIGABRT, {SI_TKILL},
+       AddrIs::kZero, nullptr, nullptr, {"cgg_fx_double_free", "abort"}, CGG_CONTAIN_ABORT,
+       false},
   };
   // clang-format on
   return cases;
@@ -169,6 +192,10 @@ TEST_P(FixtureFault, IsContainedWithExactRecord) {
       break;
     case AddrIs::kZero:
       EXPECT_EQ(fault.addr, 0u);
+      break;
+    case AddrIs::kFromArg:
+      EXPECT_NE(*static_cast<uintptr_t*>(c.arg), 0u);
+      EXPECT_EQ(fault.addr, *static_cast<uintptr_t*>(c.arg));
       break;
     case AddrIs::kNearStack:
       // The overflowing push or store lands within a frame of the stack pointer.
@@ -243,6 +270,20 @@ TEST(FixtureFault, NonStdExceptionIsReturnedWithItsType) {
   EXPECT_EQ(fault.signo, CGG_CXX_EXCEPTION);
   EXPECT_EQ(std::string(fault.what), "int: exception not derived from std::exception");
   EXPECT_EQ(fault.nframes, 0);
+}
+
+TEST(FixtureFault, ForeignExceptionIsReturnedWithItsType) {
+  cgg_fault fault;
+  memset(&fault, 0xAB, sizeof fault);
+  int rc = cgg_call(cgg_fx_cxx_throw_foreign, nullptr, &fault);
+  ASSERT_EQ(rc, CGG_CXX_EXCEPTION);
+  EXPECT_EQ(fault.signo, CGG_CXX_EXCEPTION);
+  EXPECT_EQ(fault.code, 0);
+  EXPECT_EQ(fault.addr, 0u);
+  EXPECT_EQ(std::string(fault.what),
+            "cgg_fx::LegacyError: exception not derived from std::exception");
+  EXPECT_EQ(fault.nframes, 0);
+  EXPECT_EQ(cgg_guard_depth(), 0);
 }
 
 struct NativeThreadRun {
@@ -364,6 +405,46 @@ TEST(FixtureFaultDeathTest, AssertWithoutContainAbortKillsTheProcess) {
         _exit(0);
       },
       testing::KilledBySignal(SIGABRT), cgg_test::Output({"assertion failed on purpose"}));
+}
+
+// The std::terminate and glibc kinds end the process with SIGABRT unless
+// abort containment is on, after the runtime's own message.
+TEST(FixtureFaultDeathTest, NoexceptViolationWithoutContainAbortKillsTheProcess) {
+  EXPECT_EXIT(
+      {
+        cgg_init(0);
+        cgg_call(cgg_fx_noexcept_violation, nullptr, nullptr);
+        fprintf(stderr, "survived\n");
+        _exit(0);
+      },
+      testing::KilledBySignal(SIGABRT),
+      cgg_test::Output({"terminate called after throwing an instance of 'std::runtime_error'",
+                        CGG_FX_NOEXCEPT_TEXT},
+                       {"survived"}));
+}
+
+TEST(FixtureFaultDeathTest, PureVirtualCallWithoutContainAbortKillsTheProcess) {
+  EXPECT_EXIT(
+      {
+        cgg_init(0);
+        cgg_call(cgg_fx_pure_virtual_call, nullptr, nullptr);
+        fprintf(stderr, "survived\n");
+        _exit(0);
+      },
+      testing::KilledBySignal(SIGABRT),
+      cgg_test::Output({"pure virtual method called"}, {"survived"}));
+}
+
+TEST(FixtureFaultDeathTest, DoubleFreeWithoutContainAbortKillsTheProcess) {
+  EXPECT_EXIT(
+      {
+        cgg_init(0);
+        cgg_call(cgg_fx_double_free, nullptr, nullptr);
+        fprintf(stderr, "survived\n");
+        _exit(0);
+      },
+      testing::KilledBySignal(SIGABRT),
+      cgg_test::Output({"free(): double free detected"}, {"survived"}));
 }
 
 // The first cgg_init decides about SIGTRAP: with CGG_NO_TRAP it is chained.

@@ -80,6 +80,41 @@ TEST(InstallDeathTest, AbortHandlerOnlyWithContainAbort) {
       testing::ExitedWithCode(0), cgg_test::Output({"abort default before=1 ours after=1\n"}));
 }
 
+// cgg_contained_signals says what a guarded call contains, as the flags of
+// every cgg_init so far decided: nothing before, the fault signals after,
+// SIGABRT only once asked for, SIGTRAP unless the first init refused it.
+TEST(InstallDeathTest, ContainedSignalsFollowTheInitFlags) {
+  EXPECT_EXIT(
+      {
+        uint32_t before = cgg_contained_signals();
+        if (cgg_init(0) != 0) _exit(3);
+        uint32_t plain = cgg_contained_signals();
+        if (cgg_init(CGG_CONTAIN_ABORT) != 0) _exit(4);
+        uint32_t with_abort = cgg_contained_signals();
+        fprintf(stderr, "before=%#x plain=%#x with_abort=%#x\n", before, plain, with_abort);
+        _exit(0);
+      },
+      testing::ExitedWithCode(0),
+      [] {
+        uint32_t plain = 1u << SIGSEGV | 1u << SIGBUS | 1u << SIGFPE | 1u << SIGILL | 1u << SIGTRAP;
+        char line[96];
+        snprintf(line, sizeof line, "before=0 plain=%#x with_abort=%#x\n", plain,
+                 plain | 1u << SIGABRT);
+        return cgg_test::Output({line});
+      }());
+}
+
+TEST(InstallDeathTest, ContainedSignalsLackSigtrapWithNoTrap) {
+  EXPECT_EXIT(
+      {
+        if (cgg_init(CGG_NO_TRAP) != 0) _exit(3);
+        uint32_t mask = cgg_contained_signals();
+        fprintf(stderr, "trap=%d segv=%d\n", (mask >> SIGTRAP) & 1, (mask >> SIGSEGV) & 1);
+        _exit(0);
+      },
+      testing::ExitedWithCode(0), cgg_test::Output({"trap=0 segv=1\n"}));
+}
+
 TEST(InstallDeathTest, NoTrapLeavesSigtrapAlone) {
   EXPECT_EXIT(
       {
