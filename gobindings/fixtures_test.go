@@ -27,6 +27,8 @@ const (
 func TestEveryFixtureIsContained(t *testing.T) {
 	deep := fx.NewIntArg(16)
 	defer deep.Free()
+	unmapped := fx.NewAddrArg(0)
+	defer unmapped.Free()
 	cases := []struct {
 		fx       fx.Fixture
 		arg      unsafe.Pointer
@@ -49,6 +51,11 @@ func TestEveryFixtureIsContained(t *testing.T) {
 		{fx: fx.AssertFail, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
 		{fx: fx.FaultInQsort, signal: syscall.SIGSEGV, code: segvMapErr, addr: fixed(fx.NullWriteAddr)},
 		{fx: fx.DeepNullWrite, arg: deep.Ptr(), signal: syscall.SIGSEGV, code: segvMapErr, addr: fixed(fx.NullWriteAddr), function: "deep"},
+		{fx: fx.UseAfterMunmap, arg: unmapped.Ptr(), signal: syscall.SIGSEGV, code: segvMapErr, addr: func(*cgoguard.NativeFault) uintptr { return unmapped.Addr() }},
+		{fx: fx.WriteToCode, signal: syscall.SIGSEGV, code: segvAccErr, addr: fixed(fx.CodeAddress())},
+		{fx: fx.NoexceptViolation, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
+		{fx: fx.PureVirtualCall, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
+		{fx: fx.DoubleFree, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
 	}
 	for _, c := range cases {
 		t.Run(c.fx.Name, func(t *testing.T) {
@@ -123,6 +130,54 @@ func TestCxxExceptionCarriesItsMessage(t *testing.T) {
 	}
 	if !errors.Is(err, cgoguard.ErrNativeFault) {
 		t.Error("errors.Is(err, ErrNativeFault) is false")
+	}
+}
+
+func TestForeignExceptionCarriesItsType(t *testing.T) {
+	var nf *cgoguard.NativeFault
+	if !errors.As(cgoguard.Call(fx.CxxThrowForeign.Fn, nil), &nf) {
+		t.Fatal("the foreign exception was not contained")
+	}
+	if !nf.Exception || nf.Signal != 0 || nf.Code != 0 || nf.Addr != 0 {
+		t.Errorf("Exception %v, Signal %v, Code %d, Addr %#x: want an exception with no signal",
+			nf.Exception, nf.Signal, nf.Code, nf.Addr)
+	}
+	if want := "cgg_fx::LegacyError: exception not derived from std::exception"; nf.Message != want {
+		t.Errorf("Message = %q, want %q", nf.Message, want)
+	}
+}
+
+func init() {
+	childScenarios["contains-by-init"] = func() {
+		report := func(when string) {
+			println(fmt.Sprintf("%s segv=%v abrt=%v trap=%v", when,
+				cgoguard.Contains(syscall.SIGSEGV), cgoguard.Contains(syscall.SIGABRT),
+				cgoguard.Contains(syscall.SIGTRAP)))
+		}
+		report("before")
+		if err := cgoguard.Init(); err != nil {
+			panic(err)
+		}
+		report("init")
+		if err := cgoguard.Init(cgoguard.ContainAbort()); err != nil {
+			panic(err)
+		}
+		report("abort")
+	}
+}
+
+// Contains follows the options of every Init so far; a fresh process shows
+// each step.
+func TestContainsFollowsInit(t *testing.T) {
+	code, _, stderr := runChild(t, "contains-by-init")
+	want := "before segv=false abrt=false trap=false\n" +
+		"init segv=true abrt=false trap=true\n" +
+		"abort segv=true abrt=true trap=true\n"
+	if code != 0 || stderr != want {
+		t.Errorf("child exit %d, stderr:\n%s\nwant:\n%s", code, stderr, want)
+	}
+	if cgoguard.Contains(0) || cgoguard.Contains(64) {
+		t.Error("Contains reports true for a signal number out of range")
 	}
 }
 

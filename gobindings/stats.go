@@ -64,6 +64,21 @@ func Stats() Counters {
 	return s
 }
 
+// Contains reports whether a fault with signal sig inside a guarded call is
+// contained now: the options of every Init so far ask for it (SIGSEGV,
+// SIGBUS, SIGFPE, SIGILL and SIGTRAP once Init ran, SIGABRT only with
+// ContainAbort) and no other library has displaced cgoguard's handler for it
+// (see Counters.Displaced). Before the first Init or Call it reports false.
+// Code that provokes a fault on purpose checks here first that the fault
+// will be contained rather than end the process.
+func Contains(sig syscall.Signal) bool {
+	if sig <= 0 || sig >= C.CGG_NSIG {
+		return false
+	}
+	bit := C.uint32_t(1) << uint(sig)
+	return C.cgg_contained_signals()&bit != 0 && C.cgg_check_handlers()&bit == 0
+}
+
 // Tainted reports whether any signal was contained in this process.
 func Tainted() bool { return C.cgg_tainted() != 0 }
 

@@ -3,6 +3,13 @@
 // examples, as C function pointers for cgoguard.Call, plus direct unguarded
 // calls for tests that must crash for real.
 //
+// For a service's own tests and staging: Kinds is the catalogue of crash
+// kinds (what each does, its signal and si_code, whether it needs
+// ContainAbort); RunEach runs a code path of the service once per kind as
+// subtests and checks that the process survived and the fault arrived where
+// the test expects; Handler is an opt-in HTTP endpoint that fires a chosen
+// kind inside a guarded call.
+//
 // It links build/libcgg_fixtures.so from a repository checkout (`make`
 // builds it); it is not installed.
 package crashfixtures
@@ -47,7 +54,6 @@ import "C"
 
 import (
 	"fmt"
-	"runtime"
 	"runtime/cgo"
 	"unsafe"
 )
@@ -59,6 +65,9 @@ const (
 	BadCallAddr   = uintptr(C.CGG_FX_BAD_CALL_ADDR)
 	// ExceptionText is the what() text of the C++ exception fixture.
 	ExceptionText = C.CGG_FX_EXCEPTION_TEXT
+	// NoexceptText is the what() text of the exception NoexceptViolation
+	// throws through a noexcept function.
+	NoexceptText = C.CGG_FX_NOEXCEPT_TEXT
 )
 
 // Fixture is one native function of the `void fn(void*)` shape.
@@ -89,6 +98,15 @@ var (
 	CallCallback       = Fixture{"cgg_fx_call_callback", unsafe.Pointer(C.cgg_fx_call_callback)}
 	WriteTo            = Fixture{"cgg_fx_write_to", unsafe.Pointer(C.cgg_fx_write_to)}
 	SpinThenFault      = Fixture{"cgg_fx_spin_then_fault", unsafe.Pointer(C.cgg_fx_spin_then_fault)}
+	// UseAfterMunmap reads a page munmap gave back; with a NewAddrArg
+	// argument it stores the page's address there first.
+	UseAfterMunmap    = Fixture{"cgg_fx_use_after_munmap", unsafe.Pointer(C.cgg_fx_use_after_munmap)}
+	WriteToCode       = Fixture{"cgg_fx_write_to_code", unsafe.Pointer(C.cgg_fx_write_to_code)}
+	NoexceptViolation = Fixture{"cgg_fx_noexcept_violation", unsafe.Pointer(C.cgg_fx_noexcept_violation)}
+	PureVirtualCall   = Fixture{"cgg_fx_pure_virtual_call", unsafe.Pointer(C.cgg_fx_pure_virtual_call)}
+	DoubleFree        = Fixture{"cgg_fx_double_free", unsafe.Pointer(C.cgg_fx_double_free)}
+	CxxThrowInt       = Fixture{"cgg_fx_cxx_throw_int", unsafe.Pointer(C.cgg_fx_cxx_throw_int)}
+	CxxThrowForeign   = Fixture{"cgg_fx_cxx_throw_foreign", unsafe.Pointer(C.cgg_fx_cxx_throw_foreign)}
 )
 
 // FaultOnNativeThread creates a thread in C (no Go, no alternate signal
@@ -111,6 +129,10 @@ func ReadonlyAddress() uintptr { return uintptr(C.cgg_fx_readonly_address()) }
 
 // BusAddress is the address cgg_fx_bus_past_eof reads.
 func BusAddress() uintptr { return uintptr(C.cgg_fx_bus_address()) }
+
+// CodeAddress is the address in the fixtures' own code that
+// cgg_fx_write_to_code writes to.
+func CodeAddress() uintptr { return uintptr(C.cgg_fx_code_address()) }
 
 // NullWriteUnguarded writes through a null pointer with no guard: the
 // process dies exactly as it would without cgoguard.
@@ -139,6 +161,10 @@ func NewAddrArg(addr uintptr) CArg {
 
 // SetAddr changes the address a NewAddrArg argument holds.
 func (a CArg) SetAddr(addr uintptr) { *(*C.uintptr_t)(a.p) = C.uintptr_t(addr) }
+
+// Addr reads the address a NewAddrArg argument holds (UseAfterMunmap stores
+// the page it read there).
+func (a CArg) Addr() uintptr { return uintptr(*(*C.uintptr_t)(a.p)) }
 
 // NewLongArg allocates a C long holding v, for SpinThenFault.
 func NewLongArg(v int64) CArg {
@@ -180,28 +206,13 @@ func (cb *Callback) Free() {
 	C.free(unsafe.Pointer(cb.c))
 }
 
-// Crashes returns the fixtures that crash when called, by short name
-// ("null-read", "null-write", "readonly-write", "bad-pointer",
-// "stack-overflow", "bus", "abort", "cxx-exception", "qsort-callback", and on
-// x86-64 also "divide-by-zero", "illegal-instruction" and "trap": arm64 does
-// not trap on integer division, and those two test the x86-64 encodings).
-// Each call returns a new map.
+// Crashes returns the fixture of every crash kind of this architecture
+// (see Kinds), by the kind's name: "null-read", "null-write", ... Each call
+// returns a new map.
 func Crashes() map[string]Fixture {
-	m := map[string]Fixture{
-		"null-read":      NullRead,
-		"null-write":     NullWrite,
-		"readonly-write": ReadonlyWrite,
-		"bad-pointer":    BadFunctionPointer,
-		"stack-overflow": StackOverflow,
-		"bus":            BusPastEOF,
-		"abort":          Abort,
-		"cxx-exception":  CxxThrow,
-		"qsort-callback": FaultInQsort,
-	}
-	if runtime.GOARCH == "amd64" {
-		m["divide-by-zero"] = DivideByZero
-		m["illegal-instruction"] = IllegalInstruction
-		m["trap"] = Trap
+	m := map[string]Fixture{}
+	for _, k := range Kinds() {
+		m[k.Name] = k.Fixture
 	}
 	return m
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
 )
@@ -96,23 +98,12 @@ func TestEveryCrashAnswers500WithAnIncidentIDAndNoInternals(t *testing.T) {
 		native             bool // the record carries native frames
 	}
 	var crashes []crash
-	for name := range crashFixtures {
-		c := crash{path: "/crash/" + name, kind: "native_fault", native: true}
-		switch {
-		case name == "cxx-exception":
+	for _, k := range fx.Kinds() {
+		c := crash{path: "/crash/" + k.Name, kind: "native_fault", native: true}
+		if k.Exception() {
 			c.signal, c.native = "cxx_exception", false // the throwing frames are gone
-		case name == "bus":
-			c.signal = "SIGBUS"
-		case name == "abort":
-			c.signal = "SIGABRT"
-		case name == "divide-by-zero":
-			c.signal = "SIGFPE"
-		case name == "illegal-instruction":
-			c.signal = "SIGILL"
-		case name == "trap":
-			c.signal = "SIGTRAP"
-		default:
-			c.signal = "SIGSEGV"
+		} else {
+			c.signal = cgoguard.SignalName(k.Signal)
 		}
 		crashes = append(crashes, c)
 	}
