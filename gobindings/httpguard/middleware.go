@@ -94,7 +94,7 @@ func (c *config) report(r *http.Request, inc *incident.Incident) {
 func (c *config) respond(w http.ResponseWriter, r *http.Request, inc *incident.Incident) {
 	h := w.Header()
 	clear(h)
-	h.Set(HeaderIncidentID, inc.ID)
+	h[HeaderIncidentID] = []string{inc.ID} // HeaderIncidentID is in canonical form
 	c.responder(w, r, inc)
 }
 

@@ -1,6 +1,7 @@
 package httpguard
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
@@ -68,7 +69,7 @@ func writeStatus(w http.ResponseWriter, r *http.Request, code int, incidentID st
 	// Built with append and set as canonical keys directly: this runs once
 	// per contained crash, and fmt plus header canonicalization were a
 	// measurable part of a crash storm's cost.
-	text := strings.ToLower(http.StatusText(code))
+	text := statusText(code)
 	body := make([]byte, 0, 96)
 	contentType := "application/json"
 	if prefersText(r) {
@@ -78,9 +79,9 @@ func writeStatus(w http.ResponseWriter, r *http.Request, code int, incidentID st
 			body = append(append(append(body, " (incident "...), incidentID...), ')')
 		}
 	} else {
-		body = strconv.AppendQuote(append(body, `{"error":`...), text)
+		body = appendJSONString(append(body, `{"error":`...), text)
 		if incidentID != "" {
-			body = strconv.AppendQuote(append(body, `,"incident_id":`...), incidentID)
+			body = appendJSONString(append(body, `,"incident_id":`...), incidentID)
 		}
 		body = append(body, '}')
 	}
@@ -92,6 +93,31 @@ func writeStatus(w http.ResponseWriter, r *http.Request, code int, incidentID st
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(code)
 	w.Write(body)
+}
+
+// statusText is the lower-case status text of code ("internal server
+// error"), without a conversion for the codes the middleware answers.
+func statusText(code int) string {
+	switch code {
+	case http.StatusInternalServerError:
+		return "internal server error"
+	case http.StatusServiceUnavailable:
+		return "service unavailable"
+	}
+	return strings.ToLower(http.StatusText(code))
+}
+
+// appendJSONString appends s as a JSON string. Status texts and incident
+// IDs are printable ASCII without quotes or backslashes, which need no
+// escaping; anything else goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			quoted, _ := json.Marshal(s) // a string always marshals
+			return append(b, quoted...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }
 
 // prefersText reports whether the client asked for text and not for JSON
