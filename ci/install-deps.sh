@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system packages cgoguard needs (Debian/Ubuntu), skipping those
 # already present. Idempotent and quick when nothing is missing.
+#   ci/install-deps.sh            everything: tests, benchmarks, format check
+#   ci/install-deps.sh --library  the library and Go programs only (make install,
+#                                 make demo): toolchain, CMake, Boost headers
 set -euo pipefail
 
-packages=(
-  cmake ninja-build g++ pkg-config make
-  libgtest-dev libbenchmark-dev
-  libboost-stacktrace-dev libsigsegv-dev
-  clang-format
-  wrk
-)
+# g++ brings GCC's static libbacktrace.a and <backtrace.h> (libgcc-dev), which
+# the shim links; libboost-stacktrace-dev brings the Boost.Stacktrace headers.
+packages=(cmake ninja-build g++ pkg-config make libboost-stacktrace-dev)
+if [[ ${1:-} != --library ]]; then
+  packages+=(libgtest-dev libbenchmark-dev libsigsegv-dev clang-format wrk)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,9 +33,6 @@ crash_path=${STORM_CRASH:-/crash/null-write}
 
 command -v wrk >/dev/null || { echo "wrk is missing: run ci/install-deps.sh" >&2; exit 1; }
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target cgoguard cgg_fixtures >/dev/null
-
 tmp=$(mktemp -d)
 pid=
 cleanup() {

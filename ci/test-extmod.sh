@@ -1,54 +1,101 @@
 #!/usr/bin/env bash
-# Uses cgoguard from a module outside this one, after installing it, the way
-# the README tells users to:
-#   1. `make install PREFIX=<dir>` and the pkg-config route
-#      (-tags cgoguard_pkgconfig, PKG_CONFIG_PATH);
-#   2. as root only: the default route after a system-wide `make install`
-#      (/usr/local, found by the compiler's and loader's default paths).
-# The module source is a copy of the tracked files (no build/ directory), as
-# a module cache holds it.
+# Uses cgoguard from a Go module outside this one, the way the README tells a
+# new user to. The cgoguard module is a read-only copy of this tree made with
+# `git archive`, as `go mod download` lays a module out: no build/ directory,
+# nothing installed. Then:
+#   1. go build: ldd shows neither libcgoguard nor a Boost library, and a
+#      native fault is contained with its C function named;
+#   2. a fully static build (-linkmode external -extldflags -static), the same;
+#   3. CGG_GUARD in the user's own cgo preamble (CGO_CFLAGS points at the
+#      module's include directory, as the README says);
+#   4. -tags cgoguard_shared against the library installed with
+#      `make install PREFIX=<temporary directory>` (library only, timed);
+#   5. two instances of the shim in one process: the compiled-in one and the
+#      installed libcgoguard.so that a C library of the program links.
+# Prints the time of each build and the ldd output of each binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 
-mkdir -p "$tmp/src" "$tmp/app"
-git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$tmp/src"
-cp ci/testdata/extmod/main.go "$tmp/app/"
-sed "s|@SRC@|$tmp/src|" ci/testdata/extmod/go.mod.in >"$tmp/app/go.mod"
-
-linked_dir() { # directory of the libcgoguard a binary loads, symlinks and .. resolved
-  dirname "$(readlink -f "$(ldd "$1" | awk '/libcgoguard/ {print $3}')")"
+step() { printf '\n== %s\n' "$*"; }
+timed() { # timed <label> <command...>: runs the command, prints its wall time
+  local label=$1 start ms
+  shift
+  start=$(date +%s%N)
+  "$@"
+  ms=$((($(date +%s%N) - start) / 1000000))
+  printf '%s: %d.%d s\n' "$label" $((ms / 1000)) $((ms % 1000 / 100))
 }
-
-expect() { # output of the program must name the user's own C functions
+quiet() { "$@" >/dev/null; }
+fail() {
+  echo "FAILED: $*"
+  exit 1
+}
+expect() { # expect <output> <pattern...>: every pattern must match a line
   local out=$1
+  shift
   echo "$out"
-  grep -q "Call: contained segmentation fault at 0x10 in write_null" <<<"$out"
-  grep -q "CGG_GUARD: contained segmentation fault at 0x0 in parse" <<<"$out"
-  grep -q "afterwards: parse = 11, <nil>" <<<"$out"
+  for pattern in "$@"; do
+    grep -q -- "$pattern" <<<"$out" || fail "output lacks: $pattern"
+  done
 }
 
-echo "== pkg-config route, PREFIX=$tmp/prefix"
-make -s install PREFIX="$tmp/prefix" BUILD="$root/build" >/dev/null
-(
-  cd "$tmp/app"
-  PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" go build -tags cgoguard_pkgconfig -o app .
-  [[ $(linked_dir ./app) == "$(readlink -f "$tmp/prefix/lib")" ]] || { echo "not linked against the installed library"; ldd ./app; exit 1; }
-  expect "$(./app)"
-)
+src=$tmp/cgoguard
+mkdir -p "$src" "$tmp/app"
+# HEAD plus uncommitted changes to tracked files (none in CI).
+rev=$(git stash create 2>/dev/null || true)
+git archive --format=tar "${rev:-HEAD}" | tar -x -C "$src"
+chmod -R a-w "$src"
+cp -r "$src/ci/testdata/extmod/." "$tmp/app/"
+chmod -R u+w "$tmp/app"
+sed "s|@SRC@|$src|" "$src/ci/testdata/extmod/go.mod.in" >"$tmp/app/go.mod"
+cd "$tmp/app"
 
-if [[ $(id -u) -eq 0 ]]; then
-  echo "== default route, system-wide make install (/usr/local)"
-  make -s install BUILD="$root/build" >/dev/null
-  (
-    cd "$tmp/app"
-    go build -o app-default .
-    [[ $(linked_dir ./app-default) == /usr/local/lib ]] || { echo "not linked against /usr/local"; ldd ./app-default; exit 1; }
-    expect "$(./app-default)"
-  )
-else
-  echo "== default route skipped: needs root for the system-wide install"
+contained='Call: contained segmentation fault at 0x10 in write_null'
+go_panic='Go panic: contained, status 500'
+
+step "1. go build (the shim compiled in by cgo)"
+timed "go build" go build -o app .
+ls -l app
+ldd ./app
+if ldd ./app | grep -E 'cgoguard|boost'; then fail "the binary loads a cgoguard or Boost library"; fi
+expect "$(./app)" "$contained" "$go_panic"
+
+step "2. static binary"
+# The linker warns that getaddrinfo & co. of a static glibc load NSS modules at
+# run time; the binary does not use them for cgoguard.
+timed "static go build" go build -ldflags '-linkmode external -extldflags -static' -o app-static . 2>"$tmp/static.log" ||
+  { cat "$tmp/static.log"; fail "static build"; }
+grep -v -e "statically linked applications requires at runtime" -e "in function .*getaddrinfo" "$tmp/static.log" || true
+ls -l app-static
+ldd ./app-static || true
+if readelf -lW app-static | grep -q INTERP || readelf -dW app-static | grep -q NEEDED; then
+  fail "app-static is not fully static"
 fi
-echo "external module: ok"
+expect "$(./app-static)" "$contained" "$go_panic"
+
+step "3. CGG_GUARD in the user's own preamble"
+include="$(go list -m -f '{{.Dir}}' github.com/cgoguard/cgoguard)/include"
+timed "go build" env CGO_CFLAGS="-g -O2 -I$include" go build -o guardmacro.bin ./guardmacro
+expect "$(./guardmacro.bin)" \
+  "CGG_GUARD: contained segmentation fault at 0x0 in parse" "afterwards: parse = 11, <nil>"
+
+step "4. -tags cgoguard_shared against make install PREFIX=$tmp/prefix"
+timed "make install (library only)" quiet make -s -C "$src" install PREFIX="$tmp/prefix" LIB_BUILD="$tmp/build-lib"
+export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
+timed "go build -tags cgoguard_shared" go build -tags cgoguard_shared -o app-shared .
+ldd ./app-shared
+linked=$(readlink -f "$(ldd ./app-shared | awk '/libcgoguard/ {print $3}')")
+[[ $(dirname "$linked") == "$(readlink -f "$tmp/prefix/lib")" ]] || fail "not linked against the installed library"
+if ldd ./app-shared | grep boost; then fail "the installed library loads Boost"; fi
+expect "$(./app-shared)" "$contained" "$go_panic"
+
+step "5. two instances: compiled-in shim + a C library linked to libcgoguard.so"
+# shellcheck disable=SC2046 # pkg-config output is a list of flags
+gcc -shared -fPIC -O2 -o nativelib/libnativelib.so nativelib/nativelib.c $(pkg-config --cflags --libs cgoguard)
+timed "go build" go build -o twoinstances.bin ./twoinstances
+expect "$(./twoinstances.bin)" "two instances: compiled-in contained 2, library contained 1, Go panic recovered"
+
+printf '\nexternal module: ok\n'

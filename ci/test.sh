@@ -12,12 +12,12 @@ step "formatting and vet"
 ci/check-format.sh
 
 step "C++ core: build, GoogleTest suite"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGG_BUILD_TESTS=ON -DCGG_BUILD_BENCHMARKS=ON
 cmake --build build
 ctest --test-dir build --output-on-failure -j2
 
 step "C++ core under AddressSanitizer + UBSan"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGG_SANITIZE=ON -DCGG_BUILD_BENCHMARKS=OFF
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGG_SANITIZE=ON -DCGG_BUILD_TESTS=ON -DCGG_BUILD_BENCHMARKS=OFF
 cmake --build build-asan
 ci/ctest-sanitized.sh build-asan
 

@@ -11,11 +11,16 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#define BOOST_STACKTRACE_LINK
+// Boost.Stacktrace is used header-only, with its libbacktrace back end: the
+// implementation is compiled into this file, and libbacktrace comes from the
+// static libbacktrace.a that GCC ships (with <backtrace.h> in GCC's own include
+// directory). No Boost shared library is needed at run time, so a Go program
+// that compiles this file through cgo can be linked fully static.
 #define BOOST_STACKTRACE_USE_BACKTRACE
 #include <cxxabi.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -140,13 +145,48 @@ void* executable_base() {
   return base;
 }
 
+// dladdr finds nothing in a statically linked program (it knows only the
+// objects the dynamic loader mapped). dl_iterate_phdr still lists the program
+// itself there: find the loaded segment that holds the address.
+struct SegmentSearch {
+  uintptr_t addr;
+  void* base;
+  const char* name;
+};
+
+int find_segment(struct dl_phdr_info* info, size_t, void* arg) {
+  auto* search = static_cast<SegmentSearch*>(arg);
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+    if (ph.p_type == PT_LOAD && search->addr >= start && search->addr < start + ph.p_memsz) {
+      search->base = reinterpret_cast<void*>(info->dlpi_addr);
+      search->name = info->dlpi_name;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+bool locate_module(uintptr_t lookup, Dl_info* info) {
+  if (dladdr(reinterpret_cast<void*>(lookup), info) != 0 && info->dli_fbase != nullptr) return true;
+  SegmentSearch search = {lookup, nullptr, nullptr};
+  if (dl_iterate_phdr(find_segment, &search) == 0) return false;
+  memset(info, 0, sizeof *info);
+  info->dli_fbase = search.base;
+  // The program itself has an empty name; the caller uses its absolute path.
+  info->dli_fname = search.name != nullptr && search.name[0] != '\0' ? search.name : nullptr;
+  return true;
+}
+
 // Fills the module and function-start facts that need no debug information.
 void locate(uintptr_t pc, uintptr_t lookup, Symbol* s) {
   Dl_info info;
-  if (dladdr(reinterpret_cast<void*>(lookup), &info) == 0 || info.dli_fbase == nullptr) return;
+  if (!locate_module(lookup, &info)) return;
   s->in_module = true;
   s->module = info.dli_fname != nullptr ? info.dli_fname : "";
-  if ((s->module.empty() || s->module[0] != '/') && info.dli_fbase == executable_base()) {
+  if ((s->module.empty() || s->module[0] != '/') &&
+      (info.dli_fbase == executable_base() || info.dli_fname == nullptr)) {
     // The loader names the main program as it was started ("./server"),
     // which a later chdir() makes wrong: use the kernel's absolute path.
     s->module = executable_path();

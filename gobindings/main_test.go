@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testbinary"
 )
 
 // childEnv names the scenario a re-executed test binary runs instead of the
@@ -21,6 +22,7 @@ const childEnv = "CGOGUARD_TEST_CHILD"
 var childScenarios = map[string]func(){}
 
 func TestMain(m *testing.M) {
+	testbinary.EnsureUnstripped() // native frames are named in these tests
 	if name := os.Getenv(childEnv); name != "" {
 		scenario, ok := childScenarios[name]
 		if !ok {

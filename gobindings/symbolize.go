@@ -15,10 +15,12 @@ import (
 var (
 	frameCacheMu sync.Mutex
 	frameCache   = map[frameKey]Frame{}
-	// shimModule is the path of libcgoguard itself; native frames from it
-	// (the guard's own plumbing) end a fault's stack.
+	// shimModule is the path of the module the shim lives in: libcgoguard.so,
+	// or the program itself when the shim is compiled in. shimCallStart is
+	// the address of cgg_call when the shim is compiled in (0 otherwise).
 	shimModuleOnce sync.Once
 	shimModule     string
+	shimCallStart  uintptr
 )
 
 type frameKey struct {
@@ -63,7 +65,7 @@ func (f *NativeFault) Symbolize() {
 	// Frames from the guard's owner upward are cgoguard's own (cgg_call and
 	// its caller chain): cut there.
 	for i := 1; i < len(frames); i++ {
-		if shimModule != "" && frames[i].Module == shimModule {
+		if isShimFrame(&frames[i]) {
 			frames = frames[:i]
 			break
 		}
@@ -235,10 +237,32 @@ func symbolizeFrame(pc uintptr, returnAddress bool) Frame {
 	return fr
 }
 
+// isShimFrame tells whether a (return-address) frame runs cgg_call, the owner
+// of every guard that Call arms. With libcgoguard.so any frame of that
+// library is the shim's. Compiled in, the shim shares the program's module
+// with the user's C code (CGG_GUARD owners included), so the frame must be
+// inside cgg_call itself: its function start (from the unwind tables, known
+// even in a stripped program) is cgg_call's address.
+func isShimFrame(fr *Frame) bool {
+	if shimModule == "" || fr.Module != shimModule {
+		return false
+	}
+	if shimCallStart == 0 {
+		return true
+	}
+	return fr.Offset != 0 && fr.PC-fr.Offset == shimCallStart
+}
+
 func findShimModule() {
 	sym := symbolBuffers.Get().(*C.cgg_symbol)
 	defer symbolBuffers.Put(sym)
-	if C.cgg_symbolize(C.uintptr_t(uintptr(unsafe.Pointer(C.cgg_call))), 0, sym) == 0 {
+	call := uintptr(unsafe.Pointer(C.cgg_call))
+	if C.cgg_symbolize(C.uintptr_t(call), 0, sym) == 0 {
 		shimModule = C.GoString(&sym.module[0])
+	}
+	if shimCompiledIn {
+		// Hidden in this very program: the address is cgg_call's own, not a
+		// PLT entry.
+		shimCallStart = call
 	}
 }

@@ -5,7 +5,6 @@ package parseguard
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../build -Wl,-rpath,${SRCDIR}/../../build -lcgoguard
 #include <stdlib.h>
 #include <string.h>
 #include <cgoguard/cgoguard.h>

@@ -10,13 +10,13 @@
 // the test expects; Handler is an opt-in HTTP endpoint that fires a chosen
 // kind inside a guarded call.
 //
-// It links build/libcgg_fixtures.so from a repository checkout (`make`
-// builds it); it is not installed.
+// cgo compiles the fixtures into the program from the module's own
+// tests/fixtures sources (package github.com/cgoguard/cgoguard/tests/fixtures):
+// importing this package is all it takes, with no checkout, build or install.
 package crashfixtures
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../tests/fixtures -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../build -Wl,-rpath,${SRCDIR}/../../build -lcgg_fixtures -lcgoguard
 #include <stdlib.h>
 #include "cgg_fixtures.h"
 #include <cgoguard/cgoguard.h>
@@ -56,6 +56,12 @@ import (
 	"fmt"
 	"runtime/cgo"
 	"unsafe"
+
+	// The C code above calls cgg_call: the shim comes with the core package
+	// (compiled in, or libcgoguard.so under -tags cgoguard_shared).
+	_ "github.com/cgoguard/cgoguard/gobindings"
+	// The fixtures themselves, compiled from tests/fixtures.
+	_ "github.com/cgoguard/cgoguard/tests/fixtures"
 )
 
 // Addresses the fixtures fault at, where they are fixed.

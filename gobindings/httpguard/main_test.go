@@ -14,9 +14,11 @@ import (
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testbinary"
 )
 
 func TestMain(m *testing.M) {
+	testbinary.EnsureUnstripped() // native frames are named in these tests
 	if err := cgoguard.Init(cgoguard.ContainAbort()); err != nil {
 		panic(err)
 	}

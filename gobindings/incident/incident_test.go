@@ -15,9 +15,11 @@ import (
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testbinary"
 )
 
 func TestMain(m *testing.M) {
+	testbinary.EnsureUnstripped() // native frames are named in these tests
 	if err := cgoguard.Init(); err != nil {
 		panic(err)
 	}

@@ -26,10 +26,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(__GNUC__)
+/* Visibility of the entry points: exported from libcgoguard.so. A build that
+ * compiles the shim into its own program may define CGG_HIDDEN_API to keep
+ * them inside that program (the Go package does: a libcgoguard.so that a C
+ * library loads into the same process then keeps its own entry points and
+ * state), or define CGG_API itself. */
+#ifndef CGG_API
+#if defined(__GNUC__) && defined(CGG_HIDDEN_API)
+#define CGG_API __attribute__((visibility("hidden")))
+#elif defined(__GNUC__)
 #define CGG_API __attribute__((visibility("default")))
 #else
 #define CGG_API
+#endif
 #endif
 
 #ifdef __cplusplus
