@@ -38,10 +38,12 @@ bench: build
 	ci/bench.sh
 	ci/storm-bench.sh
 
-# The library alone: libcgoguard.so, libcgoguard.a, headers, CMake package and
-# pkg-config file. No tests, benchmarks or fixtures are built.
+# The library: libcgoguard.so, libcgoguard.a, headers, CMake package and
+# pkg-config file; and, as a component of their own (`fixtures`), the crash
+# fixtures for C and C++ users' tests: libcgg_fixtures.so, its header,
+# cgoguard::fixtures and cgoguard-fixtures.pc. No tests or benchmarks are built.
 install: deps-library
-	cmake -S . -B $(LIB_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGG_BUILD_TESTS=OFF -DCGG_BUILD_BENCHMARKS=OFF -DCGG_BUILD_FIXTURES=OFF
+	cmake -S . -B $(LIB_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGG_BUILD_TESTS=OFF -DCGG_BUILD_BENCHMARKS=OFF -DCGG_BUILD_FIXTURES=ON
 	cmake --build $(LIB_BUILD)
 	cmake --install $(LIB_BUILD) --prefix $(PREFIX)
 	@if [ "$(PREFIX)" = /usr/local ] || [ "$(PREFIX)" = /usr ]; then ldconfig; fi

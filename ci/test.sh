@@ -41,4 +41,7 @@ done
 step "the library from an outside module, after make install"
 ci/test-extmod.sh
 
+step "the crash fixtures from an outside C project, after make install"
+ci/test-fixtures-install.sh
+
 printf '\nall tests passed\n'
