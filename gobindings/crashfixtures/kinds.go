@@ -26,7 +26,8 @@ var stackOverflowCodes = []int{codeSegvMapErr, codeSegvAccErr}
 
 // Kind is one kind of native crash: the fixture that causes it and what a
 // contained fault of that kind looks like. Every kind's fixture runs with a
-// nil argument.
+// nil argument (use-after-munmap also accepts a NewAddrArg, where it stores
+// the address of the page it unmapped).
 type Kind struct {
 	// Name is short, stable and fit for a URL path ("null-write"): the key
 	// of Crashes, the subtest name of RunEach and the kind Handler fires.
