@@ -28,10 +28,10 @@
 //     the reporter's hook, if any, with the request's context.
 //
 // Where incidents go is one incident.Reporter, given with WithReporter; the
-// same value configures safego and the framework adapters, so a
+// same value configures grpcguard, safego and the framework adapters, so a
 // fault is logged, clustered and traced the same way on every transport:
 //
-//	rep := incident.Reporter{Logger: logger, OnIncident: recordOnSpan}
+//	rep := incident.Reporter{Logger: logger, OnIncident: otelguard.Record}
 //	handler := httpguard.Middleware(mux, httpguard.WithReporter(rep))
 //
 // A panic with http.ErrAbortHandler is re-panicked, so the server aborts the

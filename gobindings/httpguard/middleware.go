@@ -37,7 +37,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &responseWriter{ResponseWriter: w, cfg: g.cfg}
 	defer func() {
 		if v := recover(); v != nil {
-			g.cfg.recovered(rw, r, v)
+			g.cfg.recovered(rw.ResponseWriter, r, v, rw.started, rw.hijacked)
 		}
 	}()
 	g.next.ServeHTTP(rw, r)
@@ -45,8 +45,9 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // recovered handles the value a handler panicked with. It runs in the
 // deferred call, on the panicking goroutine, so the panic's stack is still
-// there to capture.
-func (c *config) recovered(rw *responseWriter, r *http.Request, v any) {
+// there to capture. w is the writer to answer on; started says the response
+// was started, hijacked that the connection is the handler's.
+func (c *config) recovered(w http.ResponseWriter, r *http.Request, v any, started, hijacked bool) {
 	if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 		panic(http.ErrAbortHandler) // net/http aborts the connection, without a log line
 	}
@@ -56,24 +57,24 @@ func (c *config) recovered(rw *responseWriter, r *http.Request, v any) {
 	}
 	var qe *quarantine.Error
 	if err, ok := v.(error); ok && errors.As(err, &qe) {
-		if rw.started {
+		if started && !hijacked {
 			panic(http.ErrAbortHandler)
 		}
-		if !rw.hijacked {
-			writeQuarantined(rw.ResponseWriter, r, qe)
+		if !hijacked {
+			writeQuarantined(w, r, qe)
 		}
 		return
 	}
 	inc := incident.FromPanic(v)
 	c.report(r, inc)
 	switch {
-	case rw.hijacked: // the connection is the handler's: nothing to answer on
-	case rw.started:
+	case hijacked: // the connection is the handler's: nothing to answer on
+	case started:
 		// The status is gone; ending normally would let net/http finish a
 		// truncated body as if it were complete.
 		panic(http.ErrAbortHandler)
 	default:
-		c.respond(rw.ResponseWriter, r, inc)
+		c.respond(w, r, inc)
 	}
 }
 

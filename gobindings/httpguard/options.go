@@ -28,7 +28,7 @@ type Option func(*config)
 // fault clusters they are counted in (and DebugHandler serves), and the hook
 // called with each, with the request's context (default: the zero
 // incident.Reporter — slog.Default() and incident.DefaultClusters()). The
-// same Reporter value configures safego.
+// same Reporter value configures grpcguard and safego.
 func WithReporter(r incident.Reporter) Option { return func(c *config) { c.reporter = r } }
 
 // WithResponder replaces DefaultResponder for the response to an incident.

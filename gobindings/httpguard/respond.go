@@ -29,9 +29,15 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error, opts ...Optio
 	if rw := guardWriter(w); rw != nil {
 		cfg, started = rw.cfg, rw.started || rw.hijacked
 	}
-	cfg = cfg.derive(opts)
+	cfg.derive(opts).writeError(w, r, err, started, 1)
+}
+
+// writeError is WriteError with its configuration resolved. skip counts the
+// callers between the code that got err and writeError, left out of an
+// error incident's stack.
+func (c *config) writeError(w http.ResponseWriter, r *http.Request, err error, started bool, skip int) {
 	if clientGone(err, r) {
-		cfg.logClientGone(r, err)
+		c.logClientGone(r, err)
 		return
 	}
 	var qe *quarantine.Error
@@ -41,10 +47,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error, opts ...Optio
 		}
 		return
 	}
-	inc := incident.FromError(err, 1)
-	cfg.report(r, inc)
+	inc := incident.FromError(err, skip+1)
+	c.report(r, inc)
 	if !started {
-		cfg.respond(w, r, inc)
+		c.respond(w, r, inc)
 	}
 }
 

@@ -28,6 +28,7 @@ const (
 const (
 	OriginHTTP      = "http"      // httpguard, per request
 	OriginGoroutine = "goroutine" // safego, per goroutine
+	OriginGRPC      = "grpc"      // grpcguard, per call; Path is the full method name
 )
 
 // maxMessage bounds the panic or error text kept in an incident.
@@ -46,7 +47,8 @@ type Incident struct {
 	// Origin is the kind of boundary (OriginHTTP, OriginGoroutine).
 	Origin string
 	// Method and Path describe the HTTP request, for OriginHTTP (the path
-	// without its query string, which may carry secrets).
+	// without its query string, which may carry secrets). For OriginGRPC,
+	// Path is the full method name ("/pkg.Service/Method").
 	Method, Path string
 	// Goroutine names the safego goroutine or group, when it was given a name.
 	Goroutine string

@@ -14,10 +14,10 @@ type Hook func(ctx context.Context, inc *Incident)
 
 // Reporter sends an incident to its sinks: the fault clusters, one log
 // record (within the log budget) and an optional hook. Every boundary
-// (httpguard and the framework adapters built on it, safego) takes a
-// Reporter through its WithReporter option, so one value configures them
-// all. The zero value
-// reports to slog.Default(), DefaultClusters() and DefaultLogBudget().
+// (httpguard and the framework adapters built on it, grpcguard, safego)
+// takes a Reporter through its WithReporter option, so one value configures
+// them all. The zero value reports to slog.Default(), DefaultClusters() and
+// DefaultLogBudget().
 type Reporter struct {
 	// Logger receives one record per incident, at level Error, as long as
 	// LogBudget admits it. Nil means slog.Default() (as it is when the

@@ -21,7 +21,7 @@ func Name(name string) Option { return func(c *config) { c.name = name } }
 // fault clusters they are counted in, and the hook called with each, with
 // the goroutine's context (default: the zero incident.Reporter —
 // slog.Default() and incident.DefaultClusters()). It is the same Reporter
-// that httpguard.WithReporter takes.
+// that httpguard.WithReporter and grpcguard.WithReporter take.
 func WithReporter(r incident.Reporter) Option { return func(c *config) { c.reporter = r } }
 
 func newConfig(opts []Option) *config {
