@@ -6,11 +6,13 @@
 #   1. go build: ldd shows neither libcgoguard nor a Boost library, and a
 #      native fault is contained with its C function named;
 #   2. a fully static build (-linkmode external -extldflags -static), the same;
-#   3. CGG_GUARD in the user's own cgo preamble (CGO_CFLAGS points at the
+#   3. CGO_ENABLED=0: it builds, Call says cgo is required, Go panics are
+#      still contained;
+#   4. CGG_GUARD in the user's own cgo preamble (CGO_CFLAGS points at the
 #      module's include directory, as the README says);
-#   4. -tags cgoguard_shared against the library installed with
+#   5. -tags cgoguard_shared against the library installed with
 #      `make install PREFIX=<temporary directory>` (library only, timed);
-#   5. two instances of the shim in one process: the compiled-in one and the
+#   6. two instances of the shim in one process: the compiled-in one and the
 #      installed libcgoguard.so that a C library of the program links.
 # Prints the time of each build and the ldd output of each binary.
 set -euo pipefail
@@ -76,13 +78,17 @@ if readelf -lW app-static | grep -q INTERP || readelf -dW app-static | grep -q N
 fi
 expect "$(./app-static)" "$contained" "$go_panic"
 
-step "3. CGG_GUARD in the user's own preamble"
+step "3. CGO_ENABLED=0"
+timed "go build" env CGO_ENABLED=0 go build -o app-nocgo .
+expect "$(./app-nocgo)" "Call without cgo: cgoguard: native calls need cgo" "$go_panic"
+
+step "4. CGG_GUARD in the user's own preamble"
 include="$(go list -m -f '{{.Dir}}' github.com/cgoguard/cgoguard)/include"
 timed "go build" env CGO_CFLAGS="-g -O2 -I$include" go build -o guardmacro.bin ./guardmacro
 expect "$(./guardmacro.bin)" \
   "CGG_GUARD: contained segmentation fault at 0x0 in parse" "afterwards: parse = 11, <nil>"
 
-step "4. -tags cgoguard_shared against make install PREFIX=$tmp/prefix"
+step "5. -tags cgoguard_shared against make install PREFIX=$tmp/prefix"
 timed "make install (library only)" quiet make -s -C "$src" install PREFIX="$tmp/prefix" LIB_BUILD="$tmp/build-lib"
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 timed "go build -tags cgoguard_shared" go build -tags cgoguard_shared -o app-shared .
@@ -92,7 +98,7 @@ linked=$(readlink -f "$(ldd ./app-shared | awk '/libcgoguard/ {print $3}')")
 if ldd ./app-shared | grep boost; then fail "the installed library loads Boost"; fi
 expect "$(./app-shared)" "$contained" "$go_panic"
 
-step "5. two instances: compiled-in shim + a C library linked to libcgoguard.so"
+step "6. two instances: compiled-in shim + a C library linked to libcgoguard.so"
 # shellcheck disable=SC2046 # pkg-config output is a list of flags
 gcc -shared -fPIC -O2 -o nativelib/libnativelib.so nativelib/nativelib.c $(pkg-config --cflags --libs cgoguard)
 timed "go build" go build -o twoinstances.bin ./twoinstances

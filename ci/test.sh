@@ -24,6 +24,11 @@ ci/ctest-sanitized.sh build-asan
 step "Go: go test ./... ($(go version))"
 go test -count=1 ./...
 
+step "Go without cgo: CGO_ENABLED=0 go vet, and the packages that contain Go panics"
+CGO_ENABLED=0 go vet ./...
+CGO_ENABLED=0 go test -count=1 ./gobindings ./gobindings/httpguard ./gobindings/safego \
+  ./gobindings/quarantine ./gobindings/incident ./gobindings/metrics
+
 step "Go: go test -race ./..."
 go test -count=1 -race ./...
 
@@ -48,7 +53,7 @@ for mod in $(git ls-files '*/go.mod' | xargs -r -n1 dirname); do
   esac
 done
 
-step "the library from an outside module, after make install"
+step "an outside module: go build, static, no cgo, cgoguard_shared after make install"
 ci/test-extmod.sh
 
 step "the crash fixtures from an outside C project, after make install"

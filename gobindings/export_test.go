@@ -1,3 +1,5 @@
+//go:build cgo
+
 package cgoguard
 
 // GuardDepth exposes guardDepth to the external tests.

@@ -8,33 +8,6 @@ import (
 	"syscall"
 )
 
-// Counters is a snapshot of cgoguard's counters (see Stats). All counts are since process
-// start and never decrease.
-type Counters struct {
-	// Contained counts contained faults by signal.
-	Contained map[syscall.Signal]uint64
-	// ContainedTotal counts all contained faults, C++ exceptions included.
-	ContainedTotal uint64
-	// CxxExceptions counts contained C++ exceptions.
-	CxxExceptions uint64
-	// Chained counts signals passed on to the previous handler (the Go
-	// runtime's), by signal: faults in Go code, unguarded native faults,
-	// signals sent with kill().
-	Chained      map[syscall.Signal]uint64
-	ChainedTotal uint64
-	// Tainted is true once any signal was contained: the jump skipped native
-	// clean-up (locks held, memory leaked). See the README's hazards section.
-	Tainted bool
-	// HandlersIntact is false when another library installed its own handler
-	// over cgoguard's for one of the signals in Displaced; Reinstall repairs.
-	HandlersIntact bool
-	Displaced      []syscall.Signal
-	// ReportsDelivered counts fault reports that reached Go.
-	ReportsDelivered uint64
-	// SubscriberPanics counts OnFault subscribers that panicked.
-	SubscriberPanics uint64
-}
-
 // Stats returns the current counters.
 func Stats() Counters {
 	var cs C.cgg_stats

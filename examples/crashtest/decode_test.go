@@ -1,3 +1,5 @@
+//go:build cgo
+
 package crashtest_test
 
 import (

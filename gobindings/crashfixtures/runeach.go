@@ -1,3 +1,5 @@
+//go:build cgo
+
 package crashfixtures
 
 // This file imports "testing" although the package is not a test: RunEach
