@@ -185,7 +185,9 @@ owner_code:
       rc = CGG_CXX_EXCEPTION;
       record_current_exception(guard.out);
     }
-    drop_guards_at_or_below(ts, &guard);
+    // Pops this guard and any inner one a non-local exit left behind; the
+    // guards below index are outer ones, whose records lie higher up.
+    ts->depth = guard.index;
     if (__builtin_expect(rc != 0, 0)) {
       count_contained(rc);
       ts->extra->last = guard.out;

@@ -4,7 +4,9 @@ package cgoguard_test
 
 import (
 	"errors"
+	"sort"
 	"testing"
+	"time"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
@@ -23,6 +25,43 @@ func BenchmarkCall(b *testing.B) {
 		if err := cgoguard.Call(fx.Empty.Fn, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCallOverRawCgo measures Call and the raw cgo call side by side:
+// each iteration times a block of raw calls, then a block of Calls, so that
+// load from other processes hits both alike. Metrics: the medians over
+// iterations of each block's ns per call (raw-ns, call-ns) and of the
+// per-iteration ratio (call/raw, goal <= 1.10).
+func BenchmarkCallOverRawCgo(b *testing.B) {
+	const block = 20000
+	var raw, call, ratio []float64
+	for b.Loop() {
+		t0 := time.Now()
+		for i := 0; i < block; i++ {
+			fx.CallEmpty(nil)
+		}
+		t1 := time.Now()
+		for i := 0; i < block; i++ {
+			if err := cgoguard.Call(fx.Empty.Fn, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t2 := time.Now()
+		r, c := float64(t1.Sub(t0))/block, float64(t2.Sub(t1))/block
+		raw, call, ratio = append(raw, r), append(call, c), append(ratio, c/r)
+	}
+	b.ReportMetric(median(raw), "raw-ns")
+	b.ReportMetric(median(call), "call-ns")
+	b.ReportMetric(median(ratio), "call/raw")
+}
+
+func median(v []float64) float64 {
+	sort.Float64s(v)
+	if n := len(v); n%2 == 1 {
+		return v[n/2]
+	} else {
+		return (v[n/2-1] + v[n/2]) / 2
 	}
 }
 

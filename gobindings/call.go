@@ -192,14 +192,12 @@ func Call(fn, arg unsafe.Pointer) error {
 			return err
 		}
 	}
-	returned := false
-	defer func() {
-		if !returned {
-			repairAfterPanic()
-		}
-	}()
+	// No deferred repair for a Go panic that unwinds out of a callback
+	// through fn's frames: the guard it abandons is harmless. The handler
+	// only resumes a guard whose owner frame is on the faulting stack, and
+	// the next guarded call on that thread (or cgg_guard_depth) drops guards
+	// whose records lie below its own frame.
 	r := C.cgoguard_call(C.uintptr_t(uintptr(fn)), arg)
-	returned = true
 	if r.status == 0 {
 		return nil
 	}
@@ -217,14 +215,4 @@ func collect(r C.cgoguard_result) error {
 	C.free(unsafe.Pointer(r.fault))
 	report(nf)
 	return nf
-}
-
-// repairAfterPanic runs when a Go panic unwound out of a callback through
-// the guarded C frames of Call: the guard they armed was abandoned. Drop it
-// so that no later fault on that thread is "caught" by a guard whose frame
-// is gone. (If the goroutine has moved to another thread meanwhile, the
-// handler itself refuses guards whose owner frame is not on the faulting
-// stack, and the next guarded call on that thread drops them.)
-func repairAfterPanic() {
-	C.cgg_repair_thread()
 }

@@ -95,7 +95,11 @@ func TestFaultStormKeepsThreadCount(t *testing.T) {
 	clean := stormThreads(t, "storm-clean")
 	faults := stormThreads(t, "storm-faults")
 	t.Logf("OS threads after %d goroutines x %d calls: clean %d, faulting %d", stormGoroutines, stormCalls, clean, faults)
-	if faults > clean+8 {
-		t.Errorf("faulting storm ended with %d OS threads, clean storm with %d: want at most %d", faults, clean, clean+8)
+	// A few more than the clean storm are expected: the scheduler hands the
+	// P of a cgo call that outlasts sysmon's tick (20 µs and up) to a new
+	// thread, which a loaded machine makes common for a fault's few µs. A
+	// report that pins the thread costs about one thread per goroutine.
+	if limit := clean + 32; faults > limit {
+		t.Errorf("faulting storm ended with %d OS threads, clean storm with %d: want at most %d", faults, clean, limit)
 	}
 }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The first contained fault in a large binary (part of `make bench`).
+#
+# Builds ci/testdata/firstfault with generated padding code — FIRSTFAULT_FUNCS
+# distinct Go functions (default 58,000), each with its own type, loop and
+# string work, so that the binary carries code, symbol tables and DWARF in a
+# large service's proportions — to about 40 MB, then runs it
+# FIRSTFAULT_RUNS times (default 5), each a fresh process, and reports the
+# medians: the faulting Call of the first fault (the symbolizer cold), the
+# second fault, an explicit Symbolize of the first fault (it waits for the
+# debug information) and the RSS the first symbolization adds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+funcs=${FIRSTFAULT_FUNCS:-58000}
+runs=${FIRSTFAULT_RUNS:-5}
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target cgoguard cgg_fixtures >/dev/null
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp ci/testdata/firstfault/main.go "$tmp/"
+cat >"$tmp/go.mod" <<MOD
+module example.com/firstfault
+
+go 1.24
+
+require github.com/cgoguard/cgoguard v0.0.0-00010101000000-000000000000
+
+replace github.com/cgoguard/cgoguard => $root
+MOD
+# The padding, in files of 2,000 functions (the compiler handles those well).
+awk -v n="$funcs" -v dir="$tmp" 'BEGIN {
+  per = 2000
+  for (f = 0; f * per < n; f++) {
+    file = sprintf("%s/pad%03d.go", dir, f)
+    print "//go:build padded\n\npackage main\n\nimport \"strings\"\n" > file
+    for (i = f * per; i < (f + 1) * per && i < n; i++) {
+      printf "type padT%d struct {\n\ta, b int\n\ts    string\n}\n\n", i > file
+      printf "//go:noinline\nfunc pad%d(x []int, s string) int {\n\tt := padT%d{a: len(x), b: %d, s: s + \"p%d\"}\n\tsum := 0\n\tfor i, v := range x {\n\t\tsum += v*%d ^ i\n\t\tif v > t.b {\n\t\t\tsum -= len(t.s)\n\t\t}\n\t}\n\tif strings.HasPrefix(s, t.s) {\n\t\tsum += %d\n\t}\n\treturn sum + t.a\n}\n\n", i, i, i, i, i % 97 + 3, i > file
+    }
+    close(file)
+  }
+  file = dir "/padtable.go"
+  print "//go:build padded\n\npackage main\n\nvar padFuncs = []func([]int, string) int{" > file
+  for (i = 0; i < n; i++) printf "\tpad%d,\n", i > file
+  print "}\n\nfunc padding() {\n\tx := []int{1, 2, 3}\n\tn := 0\n\tfor _, f := range padFuncs {\n\t\tn += f(x, \"\")\n\t}\n\tif n == -1 {\n\t\tprintln(n)\n\t}\n}" > file
+}'
+echo "building a padded binary ($funcs generated functions)..."
+(cd "$tmp" && GOFLAGS=-mod=mod go build -tags padded -o firstfault .)
+
+for ((i = 0; i < runs; i++)); do "$tmp/firstfault"; done | tee "$tmp/out"
+awk '
+  { for (i = 1; i < NF; i += 2) v[$i] = v[$i] " " $(i + 1) }
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  END {
+    printf "binary %.1f MB: first contained fault %.3f ms on the faulting call (goal <= 5 ms), second %.3f ms\n", median(v["binary_mb"]), median(v["first_fault_ms"]), median(v["second_fault_ms"])
+    printf "first symbolization (explicit Symbolize of the first fault): %.1f ms, RSS +%.1f MiB\n", median(v["symbolize_first_ms"]), median(v["symbolize_rss_mib"])
+  }' "$tmp/out"
