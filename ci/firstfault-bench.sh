@@ -15,9 +15,6 @@ root=$PWD
 funcs=${FIRSTFAULT_FUNCS:-58000}
 runs=${FIRSTFAULT_RUNS:-5}
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target cgoguard cgg_fixtures >/dev/null
-
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp ci/testdata/firstfault/main.go "$tmp/"
