@@ -22,11 +22,13 @@ import (
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testbinary"
 	"github.com/cgoguard/cgoguard/gobindings/otelguard"
 	"github.com/cgoguard/cgoguard/gobindings/safego"
 )
 
 func TestMain(m *testing.M) {
+	testbinary.EnsureUnstripped() // the span event names the innermost native frame
 	if err := cgoguard.Init(); err != nil {
 		panic(err)
 	}
