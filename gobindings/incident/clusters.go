@@ -128,6 +128,8 @@ type Totals struct {
 	Panics uint64 `json:"panics"`
 	// Errors counts KindError incidents.
 	Errors uint64 `json:"errors"`
+	// Goexits counts goroutines that ended by runtime.Goexit (KindGoexit).
+	Goexits uint64 `json:"goexits,omitempty"`
 	// Clusters is the number of clusters currently held.
 	Clusters int `json:"clusters"`
 	// Evicted counts clusters dropped to stay within MaxClusters.
@@ -259,9 +261,12 @@ func (c *Clusters) Record(inc *Incident) {
 		}
 		return
 	}
-	if inc.Kind == KindPanic {
+	switch inc.Kind {
+	case KindPanic:
 		c.totals.Panics++
-	} else {
+	case KindGoexit:
+		c.totals.Goexits++
+	default:
 		c.totals.Errors++
 	}
 	cl := c.clusterLocked(inc.Fingerprint, inc.Kind, "", inc.Time)

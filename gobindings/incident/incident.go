@@ -22,6 +22,10 @@ const (
 	// KindError is an error a handler reported explicitly
 	// (httpguard.WriteError) that is neither a native fault nor a quarantine.
 	KindError Kind = "error"
+	// KindGoexit is a goroutine that ended by runtime.Goexit without
+	// returning (t.FailNow, a helper that "stops this worker"): its work
+	// was not done, though nothing panicked.
+	KindGoexit Kind = "goexit"
 )
 
 // Origins: the kind of boundary that contained an incident.
@@ -85,6 +89,17 @@ func FromPanic(v any) *Incident {
 	return inc
 }
 
+// FromGoexit builds the incident of a goroutine that is ending by
+// runtime.Goexit. Call it from a deferred function of that goroutine, where
+// recover returned nil although the function did not return: the stack is
+// captured from there, starting at the function that called Goexit.
+func FromGoexit() *Incident {
+	inc := &Incident{ID: NewID(), Time: time.Now(), Kind: KindGoexit}
+	inc.Stack = goexitStack()
+	inc.Fingerprint = fingerprint(string(KindGoexit), "", inc.Stack)
+	return inc
+}
+
 // FromError builds the incident for an error that code reports explicitly.
 // skip is the number of callers above FromError's caller to leave out of
 // the stack (0: the stack starts at the function that called FromError).
@@ -130,6 +145,8 @@ func (inc *Incident) Signal() string {
 // (addresses, function names): never send it to a client.
 func (inc *Incident) Message() string {
 	switch {
+	case inc.Kind == KindGoexit:
+		return "goroutine ended by runtime.Goexit without returning"
 	case inc.Fault != nil:
 		return inc.Fault.Error()
 	case inc.Value == nil:

@@ -14,6 +14,8 @@ func (inc *Incident) LogMessage() string {
 		return "native fault contained"
 	case KindPanic:
 		return "panic recovered"
+	case KindGoexit:
+		return "goroutine ended by runtime.Goexit"
 	default:
 		return "error reported"
 	}

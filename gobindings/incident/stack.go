@@ -44,6 +44,22 @@ func panicStack() []cgoguard.Frame {
 	})
 }
 
+// goexitStack returns the stack of a goroutine running its deferred calls
+// for runtime.Goexit, from the function that called Goexit outward. Read
+// innermost first, the stack holds the deferred call and its helpers, then
+// runtime.Goexit, then that function.
+func goexitStack() []cgoguard.Frame {
+	var pcs [maxStack + 16]uintptr
+	n := runtime.Callers(2, pcs[:])
+	all := frames(pcs[:n])
+	for i, fr := range all {
+		if fr.Function == "runtime.Goexit" {
+			return capFrames(all[i+1:])
+		}
+	}
+	return capFrames(all)
+}
+
 // callerStack returns the stack from the caller of callerStack's caller,
 // skipping skip more frames.
 func callerStack(skip int) []cgoguard.Frame {

@@ -9,6 +9,14 @@
 // *PanicError, a native fault stays a *cgoguard.NativeFault, and either
 // cancels the group's context so the other members stop.
 //
+// A goroutine that ends by runtime.Goexit without returning (t.FailNow, a
+// helper that "stops this worker") did not do its work though nothing
+// panicked; recover cannot see it, so an errgroup reports success. safego
+// reports it as an incident of kind incident.KindGoexit, and a Group member
+// that does so fails the group with a *GoexitError. A panic raised by a
+// deferred function after the code recovered an earlier one (closing a
+// channel already closed) is contained like any other.
+//
 // Panics (including a panic with a *cgoguard.NativeFault) are reported as
 // incidents; an error a Group member returns is its caller's to handle, as
 // with errgroup, and is only returned by Wait.

@@ -29,29 +29,40 @@ func NewGroup(ctx context.Context, opts ...Option) (*Group, context.Context) {
 }
 
 // Go runs fn(ctx) in a new goroutine, with the group's context. If fn
-// returns an error, panics (the error is then a *PanicError) or panics with
-// a *cgoguard.NativeFault (the error is that fault), the group's context is
+// returns an error, panics (the error is then a *PanicError), panics with
+// a *cgoguard.NativeFault (the error is that fault), or ends by
+// runtime.Goexit without returning (a *GoexitError), the group's context is
 // canceled and Wait returns the first such error.
 func (g *Group) Go(fn func(ctx context.Context) error) {
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
-		if err := g.run(fn); err != nil {
+		g.run(fn)
+	}()
+}
+
+// run runs one member and records its failure. The recording happens in
+// the deferred call: after runtime.Goexit, nothing after fn runs but the
+// deferred calls.
+func (g *Group) run(fn func(ctx context.Context) error) {
+	var err error
+	returned := false
+	defer func() {
+		switch v := recover(); {
+		case v != nil:
+			err = panicError(v, g.cfg.recovered(g.ctx, v))
+		case !returned: // runtime.Goexit: recover sees nothing, fn never returned
+			err = &GoexitError{IncidentID: g.cfg.goexited(g.ctx).ID}
+		}
+		if err != nil {
 			g.errOnce.Do(func() {
 				g.err = err
 				g.cancel(err)
 			})
 		}
 	}()
-}
-
-func (g *Group) run(fn func(ctx context.Context) error) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = panicError(v, g.cfg.recovered(g.ctx, v))
-		}
-	}()
-	return fn(g.ctx)
+	err = fn(g.ctx)
+	returned = true
 }
 
 // Wait blocks until every member has returned, cancels the group's context,

@@ -42,6 +42,14 @@ func (c *config) recovered(ctx context.Context, v any) *incident.Incident {
 	return inc
 }
 
+// goexited reports a goroutine that is ending by runtime.Goexit and
+// returns its incident. It must run in a deferred call of that goroutine.
+func (c *config) goexited(ctx context.Context) *incident.Incident {
+	inc := incident.FromGoexit()
+	c.report(ctx, inc)
+	return inc
+}
+
 func (c *config) report(ctx context.Context, inc *incident.Incident) {
 	inc.Origin = incident.OriginGoroutine
 	inc.Goroutine = c.name

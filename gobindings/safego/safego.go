@@ -2,6 +2,7 @@ package safego
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -23,14 +24,39 @@ func Go(fn func(), opts ...Option) {
 func GoContext(ctx context.Context, fn func(ctx context.Context), opts ...Option) {
 	cfg := newConfig(opts)
 	go func() {
+		returned := false
 		defer func() {
 			if v := recover(); v != nil {
 				cfg.recovered(ctx, v)
+			} else if !returned {
+				cfg.goexited(ctx) // runtime.Goexit: fn never returned
 			}
 		}()
 		fn(ctx)
+		returned = true
 	}()
 }
+
+// ErrGoexit matches (errors.Is) a *GoexitError.
+var ErrGoexit = errors.New("safego: goroutine ended by runtime.Goexit")
+
+// GoexitError is the error of a Group member that ended by runtime.Goexit
+// without returning (t.FailNow, or a helper that "stops this worker"): its
+// part of the work was not done, though nothing panicked. It is reported as
+// an incident of kind incident.KindGoexit.
+type GoexitError struct {
+	// IncidentID is the ID of the incident it was reported as.
+	IncidentID string
+}
+
+// Error returns "safego: goroutine ended by runtime.Goexit without
+// returning [incident <id>]".
+func (e *GoexitError) Error() string {
+	return "safego: goroutine ended by runtime.Goexit without returning [incident " + e.IncidentID + "]"
+}
+
+// Is reports whether target is ErrGoexit.
+func (e *GoexitError) Is(target error) bool { return target == ErrGoexit }
 
 // PanicError is the error a Group member's Go panic becomes.
 type PanicError struct {
