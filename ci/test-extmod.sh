@@ -9,7 +9,9 @@
 #   3. CGO_ENABLED=0: it builds, Call says cgo is required, Go panics are
 #      still contained;
 #   4. CGG_GUARD in the user's own cgo preamble (CGO_CFLAGS points at the
-#      module's include directory, as the README says);
+#      module's include directory, as the README says); built twice, with an
+#      edit of a Go comment between: cgo renames its wrapper, the fault's
+#      fingerprint stays;
 #   5. -tags cgoguard_shared against the library installed with
 #      `make install PREFIX=<temporary directory>` (library only, timed);
 #   6. two instances of the shim in one process: the compiled-in one and the
@@ -85,8 +87,19 @@ expect "$(./app-nocgo)" "Call without cgo: cgoguard: native calls need cgo" "$go
 step "4. CGG_GUARD in the user's own preamble"
 include="$(go list -m -f '{{.Dir}}' github.com/cgoguard/cgoguard)/include"
 timed "go build" env CGO_CFLAGS="-g -O2 -I$include" go build -o guardmacro.bin ./guardmacro
-expect "$(./guardmacro.bin)" \
-  "CGG_GUARD: contained segmentation fault at 0x0 in parse" "afterwards: parse = 11, <nil>"
+out1=$(./guardmacro.bin)
+expect "$out1" "CGG_GUARD: contained segmentation fault at 0x0 in parse" "afterwards: parse = 11, <nil>" \
+  "cgo wrapper on the stack: _cgo_[0-9a-f]*_Cfunc_guarded_parse"
+echo "-- the same program rebuilt after an edit of a Go comment only"
+chmod u+w guardmacro/main.go
+echo "// An edit of Go code only." >>guardmacro/main.go
+timed "go build" env CGO_CFLAGS="-g -O2 -I$include" go build -o guardmacro.bin ./guardmacro
+out2=$(./guardmacro.bin)
+echo "$out2"
+wrapper() { grep -o '_cgo_[0-9a-f]*_Cfunc_guarded_parse' <<<"$1"; }
+fingerprint() { grep -o 'fingerprint [0-9a-f]*' <<<"$1"; }
+[[ $(wrapper "$out1") != "$(wrapper "$out2")" ]] || fail "the edit did not rename cgo's wrapper: the check below proves nothing"
+[[ $(fingerprint "$out1") == "$(fingerprint "$out2")" ]] || fail "the fingerprint changed with an edit of Go code only"
 
 step "5. -tags cgoguard_shared against make install PREFIX=$tmp/prefix"
 timed "make install (library only)" quiet make -s -C "$src" install PREFIX="$tmp/prefix" LIB_BUILD="$tmp/build-lib"

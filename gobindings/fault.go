@@ -1,12 +1,11 @@
 package cgoguard
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,7 +82,7 @@ func (f *NativeFault) Error() string {
 	} else {
 		fmt.Fprintf(&b, "cgoguard: native fault: %s at %#x", f.Message, f.Addr)
 	}
-	if top := f.topFunction(); top != "" {
+	if top := f.Site(); top != "" {
 		b.WriteString(" in ")
 		b.WriteString(top)
 	}
@@ -148,47 +147,12 @@ func (fr Frame) String() string {
 	return b.String()
 }
 
-func (f *NativeFault) topFunction() string {
-	if len(f.Frames) > 0 && f.Frames[0].Function != "" {
-		return f.Frames[0].Function
-	}
-	if len(f.Frames) > 1 && f.Frames[1].Function != "" {
-		return f.Frames[1].Function // a call through a bad pointer: name the caller
-	}
-	return ""
-}
-
-// fingerprintFrames is how many innermost native frames identify a site.
-const fingerprintFrames = 8
-
-// computeFingerprint hashes the fault kind and the innermost named frames.
-// Only names and offsets enter the hash, so the result does not depend on
-// where modules were loaded (ASLR).
+// computeFingerprint: see Fingerprint. A C++ exception's native stack is
+// gone; its type and the Go call site identify it.
 func (f *NativeFault) computeFingerprint() string {
-	h := sha256.New()
 	if f.Exception {
-		// The native stack is gone; the exception type and the Go call site
-		// identify the site.
 		typ, _, _ := strings.Cut(f.Message, ":")
-		fmt.Fprintf(h, "c++exception|%s", typ)
-		if len(f.GoStack) > 0 {
-			fmt.Fprintf(h, "|%s", f.GoStack[0].Function)
-		}
-	} else {
-		fmt.Fprintf(h, "signal|%d", int(f.Signal))
-		for i, fr := range f.Frames {
-			if i == fingerprintFrames {
-				break
-			}
-			switch {
-			case fr.Function != "":
-				fmt.Fprintf(h, "|%s!%s+%x", filepath.Base(fr.Module), fr.Function, fr.Offset)
-			case fr.Module != "":
-				fmt.Fprintf(h, "|%s+%x", filepath.Base(fr.Module), fr.ModuleOffset)
-			default:
-				h.Write([]byte("|?")) // no module: a wild pc, not stable, not hashed
-			}
-		}
+		return Fingerprint("c++exception|"+typ, f.GoStack[:min(len(f.GoStack), 1)])
 	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	return Fingerprint("signal|"+strconv.Itoa(int(f.Signal)), f.Frames)
 }

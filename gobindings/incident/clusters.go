@@ -143,7 +143,8 @@ type Cluster struct {
 	// Signal is set for native faults ("SIGSEGV", ..., "cxx_exception").
 	Signal string `json:"signal,omitempty"`
 	// Site names the function where the latest occurrence happened: the
-	// innermost named native frame, or the Go function that panicked (or
+	// fault's Site (its innermost named native frame that is not cgo glue
+	// or the C library's abort machinery), or the Go function that panicked (or
 	// made the guarded call, for a C++ exception, whose frames are gone).
 	Site      string    `json:"site,omitempty"`
 	Count     uint64    `json:"count"`
@@ -384,10 +385,8 @@ func (cc clusterCopy) render() Cluster {
 func (ex *example) site() string {
 	stack := ex.stack
 	if nf := ex.fault; nf != nil {
-		for _, fr := range nf.Frames {
-			if fr.Function != "" {
-				return fr.Function
-			}
+		if site := nf.Site(); site != "" {
+			return site
 		}
 		stack = nf.GoStack
 	}

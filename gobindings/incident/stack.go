@@ -1,8 +1,6 @@
 package incident
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"runtime"
 	"slices"
@@ -15,10 +13,6 @@ import (
 
 // maxStack bounds the Go frames kept per incident.
 const maxStack = 64
-
-// fingerprintFrames is how many innermost frames identify a panic site (as
-// for native faults).
-const fingerprintFrames = 8
 
 // panicStack returns the stack of the panicking goroutine from the frame
 // that panicked outward. It must run inside the deferred call that
@@ -125,21 +119,11 @@ func capFrames(fs []cgoguard.Frame) []cgoguard.Frame {
 	return fs
 }
 
-// fingerprint hashes a kind, a type name and the innermost function names
-// of a Go stack: stable across runs and builds of the same code (no
-// addresses, no line numbers), and distinct per panic site and value type.
-// The hashed text is "kind|type|func1|func2|...".
+// fingerprint of a Go panic or error: its kind, its value's type and the
+// function names of its stack (cgoguard.Fingerprint: no addresses, no line
+// numbers, so stable across runs and builds of the same code).
 func fingerprint(kind, typ string, stack []cgoguard.Frame) string {
-	buf := make([]byte, 0, 512)
-	buf = append(append(append(buf, kind...), '|'), typ...)
-	for i, fr := range stack {
-		if i == fingerprintFrames {
-			break
-		}
-		buf = append(append(buf, '|'), fr.Function...)
-	}
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:8])
+	return cgoguard.Fingerprint(kind+"|"+typ, stack)
 }
 
 // goFrames drops the goroutine's entry stub (runtime.goexit), which the

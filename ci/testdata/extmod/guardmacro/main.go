@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"unsafe"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
@@ -58,6 +59,14 @@ func main() {
 	}
 	nf.Symbolize()
 	fmt.Printf("CGG_GUARD: contained %v at %#x in %s\n", nf.Signal, nf.Addr, nf.Frames[0].Function)
+	// The native stack reaches the wrapper cgo generated for guarded_parse
+	// (named after a hash of this file); the fingerprint must not depend on it.
+	for _, fr := range nf.Frames {
+		if strings.Contains(fr.Function, "_Cfunc_guarded_parse") {
+			fmt.Printf("cgo wrapper on the stack: %s\n", fr.Function)
+		}
+	}
+	fmt.Printf("fingerprint %s\n", nf.Fingerprint)
 	n, err := parse("still alive")
 	fmt.Printf("afterwards: parse = %d, %v\n", n, err)
 }

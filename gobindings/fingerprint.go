@@ -1,0 +1,97 @@
+package cgoguard
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// fingerprintFrames is how many innermost frames identify a site.
+const fingerprintFrames = 8
+
+// Fingerprint names a failure site stably across runs and rebuilds: a hash
+// (16 hex digits) of what failed (a fault kind, a panic's kind and type) and
+// of the innermost frames (at most 8) that belong to the site. A native frame
+// enters as module!function+offset (module+offset when it has no name, "?"
+// when it lies in no module); a Go frame as its function name. No address
+// enters the hash, so module load addresses (ASLR) do not change it.
+//
+// Frames that say nothing about the site are left out (see IncidentalFrame):
+// the wrappers cgo generates, whose names carry a hash of the Go source
+// (_cgo_<hash>_Cfunc_f changes when only a Go comment changes), and the C
+// library's abort machinery (abort, raise, __pthread_kill_implementation,
+// __assert_fail, ...), which every abort() shares.
+//
+// NativeFault.Fingerprint and the incident package's fingerprints of Go
+// panics and errors both come from here.
+func Fingerprint(what string, frames []Frame) string {
+	buf := make([]byte, 0, 512)
+	buf = append(buf, what...)
+	n := 0
+	for _, fr := range frames {
+		if n == fingerprintFrames {
+			break
+		}
+		if IncidentalFrame(fr.Function) {
+			continue
+		}
+		n++
+		buf = append(buf, '|')
+		switch {
+		case fr.Module == "" && fr.Function != "": // a Go frame
+			buf = append(buf, fr.Function...)
+		case fr.Function != "":
+			buf = append(append(append(buf, filepath.Base(fr.Module)...), '!'), fr.Function...)
+			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.Offset), 16)...)
+		case fr.Module != "":
+			buf = append(buf, filepath.Base(fr.Module)...)
+			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.ModuleOffset), 16)...)
+		default:
+			buf = append(buf, '?') // a wild pc: not stable, not hashed
+		}
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:8])
+}
+
+// IncidentalFrame reports whether a frame of this function says nothing about
+// where a failure happened: glue that cgo generates (its names change with
+// unrelated Go edits) or the C library's and C++ runtime's way of ending a
+// process (shared by every abort()). Fingerprint and NativeFault.Site skip
+// such frames, so an abort() or a failed assert() is named after the
+// function that called it.
+func IncidentalFrame(function string) bool {
+	name, _, _ := strings.Cut(function, ".constprop") // GCC's clones of libc functions
+	if strings.HasPrefix(name, "_cgo_") || strings.HasPrefix(name, "_cgoexp_") {
+		return true // _cgo_<hash>_Cfunc_f, _cgo_<hash>_C2func_f, _cgo_topofstack, _cgoexp_<hash>_f
+	}
+	switch name {
+	case "crosscall2", "crosscall1", "crosscall_amd64", "crosscall_arm64",
+		"runtime.cgocall", "runtime.asmcgocall", "runtime.cgocallback", "runtime.cgocallbackg",
+		"abort", "__GI_abort", "raise", "__GI_raise", "gsignal",
+		"__pthread_kill_implementation", "__pthread_kill_internal", "__pthread_kill", "pthread_kill",
+		"__assert_fail", "__assert_fail_base", "__GI___assert_fail", "__assert_perror_fail",
+		"__libc_message", "__libc_message_impl", "malloc_printerr", "__fortify_fail", "__chk_fail",
+		"__stack_chk_fail",
+		"std::terminate()", "__cxxabiv1::__terminate(void (*)())", "__cxa_pure_virtual",
+		"__cxa_call_terminate", "__gnu_cxx::__verbose_terminate_handler()":
+		return true
+	}
+	return false
+}
+
+// Site names the function a native fault is attributed to: its innermost
+// named frame that is not incidental (see IncidentalFrame). For a call
+// through a bad function pointer that is the caller; for abort() or a failed
+// assert(), the function that called it. Empty when no frame is named
+// (before symbolization, or in a stripped program).
+func (f *NativeFault) Site() string {
+	for _, fr := range f.Frames {
+		if fr.Function != "" && !IncidentalFrame(fr.Function) {
+			return fr.Function
+		}
+	}
+	return ""
+}

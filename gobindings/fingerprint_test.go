@@ -1,0 +1,54 @@
+package cgoguard_test
+
+import (
+	"testing"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+)
+
+func native(fn string, off uintptr) cgoguard.Frame {
+	return cgoguard.Frame{Function: fn, Module: "/srv/bin/service", Offset: off}
+}
+
+// The wrapper cgo generates for a C function is named after a hash of the Go
+// file that calls it: a Go-only edit renames it. The fingerprint must not
+// see it (ci/test-extmod.sh also checks this with two real builds).
+func TestFingerprintIgnoresCgoGlue(t *testing.T) {
+	build1 := []cgoguard.Frame{native("parse", 0x11), native("guarded_parse", 0x2a), native("_cgo_3f2a9c1b7d4e_Cfunc_guarded_parse", 0x30)}
+	build2 := []cgoguard.Frame{native("parse", 0x11), native("guarded_parse", 0x2a), native("_cgo_8b0e5d62aa13_Cfunc_guarded_parse", 0x30)}
+	if a, b := cgoguard.Fingerprint("signal|11", build1), cgoguard.Fingerprint("signal|11", build2); a != b {
+		t.Errorf("fingerprints %s and %s differ only by the cgo wrapper's hash", a, b)
+	}
+	for _, glue := range []string{"_cgo_3f2a9c1b7d4e_Cfunc_f", "_cgo_3f2a9c1b7d4e_C2func_f", "_cgoexp_3f2a9c1b7d4e_goCallback", "crosscall2", "_cgo_topofstack"} {
+		if !cgoguard.IncidentalFrame(glue) {
+			t.Errorf("IncidentalFrame(%q) = false", glue)
+		}
+	}
+	// A different site still gets a different fingerprint.
+	other := []cgoguard.Frame{native("parse_header", 0x11), native("guarded_parse", 0x2a)}
+	if cgoguard.Fingerprint("signal|11", build1) == cgoguard.Fingerprint("signal|11", other) {
+		t.Error("two sites share a fingerprint")
+	}
+}
+
+// Every abort() goes through the same libc frames; only its caller tells
+// sites apart, and names the fault.
+func TestFingerprintAndSiteSkipAbortMachinery(t *testing.T) {
+	libc := func(fn string, off uintptr) cgoguard.Frame {
+		return cgoguard.Frame{Function: fn, Module: "/lib/x86_64-linux-gnu/libc.so.6", Offset: off}
+	}
+	machinery := []cgoguard.Frame{
+		libc("__pthread_kill_implementation.constprop.0", 0x10c), libc("__pthread_kill_internal", 0x5),
+		libc("gsignal", 0x12), libc("raise", 0x12), libc("abort", 0xd3),
+		libc("__assert_fail_base", 0xf), libc("__assert_fail", 0x42),
+	}
+	site := []cgoguard.Frame{native("check_invariants", 0x21), native("handle_request", 0x9)}
+	withLibc := append(append([]cgoguard.Frame{}, machinery...), site...)
+	if a, b := cgoguard.Fingerprint("signal|6", withLibc), cgoguard.Fingerprint("signal|6", site); a != b {
+		t.Errorf("the abort machinery changes the fingerprint: %s vs %s", a, b)
+	}
+	nf := &cgoguard.NativeFault{Frames: withLibc}
+	if got := nf.Site(); got != "check_invariants" {
+		t.Errorf("Site() = %q, want the function that called abort()", got)
+	}
+}
