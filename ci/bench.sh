@@ -27,6 +27,7 @@ c_direct=$(field BM_GuardedOverDirect/iterations:201_median direct_ns)
 c_guarded=$(field BM_GuardedOverDirect/iterations:201_median guarded_ns)
 c_overhead=$(field BM_GuardedOverDirect/iterations:201_median overhead_ns)
 c_fault=$(field BM_FaultRoundTrip_median real_time)
+c_fault_cpu=$(field BM_FaultRoundTrip_median cpu_time)
 
 printf '\n=== Go package (go test -bench, -count=10)\n'
 out=$(go test -run '^$' -bench 'Fault' -benchtime=200000x -count=10 ./gobindings)
@@ -34,14 +35,17 @@ echo "$out" | grep '^Benchmark'
 side=$(go test -run '^$' -bench 'CallOverRawCgo' -benchtime=201x -count=1 ./gobindings | grep '^Benchmark')
 echo "$side"
 medians=$(echo "$out" | awk '
-  /^Benchmark/ { name = $1; sub(/-[0-9]+$/, "", name); v[name] = v[name] " " $3 }
+  /^Benchmark/ { name = $1; sub(/-[0-9]+$/, "", name); v[name] = v[name] " " $3; c[name] = c[name] " " $5 }
   function median(list,   a, n, i, j, t) {
     n = split(list, a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  END { printf "%.2f %.2f", median(v["BenchmarkFault"]) / 1000, median(v["BenchmarkFaultSymbolized"]) / 1000 }')
-read -r go_fault go_fault_sym <<<"$medians"
+  END {
+    printf "%.2f %.2f %.2f %.2f", median(v["BenchmarkFault"]) / 1000, median(c["BenchmarkFault"]) / 1000,
+      median(v["BenchmarkFaultSymbolized"]) / 1000, median(c["BenchmarkFaultSymbolized"]) / 1000
+  }')
+read -r go_fault go_fault_cpu go_fault_sym go_fault_sym_cpu <<<"$medians"
 metric() { echo "$side" | awk -v unit="$1" '{ for (i = 2; i <= NF; i++) if ($i == unit) print $(i - 1) }'; }
 go_raw=$(metric raw-ns)
 go_call=$(metric call-ns)
@@ -59,8 +63,9 @@ printf '\n=== summary (%s; Linux %s)\n' "$cpu" "$(uname -r)"
 printf '| figure | measured | goal |\n|---|---|---|\n'
 printf '| `Call` of an empty C function vs a raw cgo call (side by side) | %s ns vs %s ns: %sx | <= 1.10x |\n' "$go_call" "$go_raw" "$go_ratio"
 printf '| `cgg_call` vs a direct C call (side by side) | %.1f ns vs %.1f ns: +%.1f ns | <= +3 ns |\n' "$c_guarded" "$c_direct" "$c_overhead"
-printf '| fault round trip in C (frames captured) | %.2f us | <= 3 us |\n' "$(awk -v t="$c_fault" 'BEGIN { print t / 1000 }')"
-printf '| fault round trip from Go, raw frames (`Symbolize(false)`) | %s us | <= 4 us |\n' "$go_fault"
-printf '| fault from Go, symbolized, warm cache | %s us | <= 20 us |\n' "$go_fault_sym"
+printf '| fault round trip in C (frames captured), wall / CPU | %.2f us / %.2f us | <= 3 us |\n' \
+  "$(awk -v t="$c_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_fault_cpu" 'BEGIN { print t / 1000 }')"
+printf '| fault round trip from Go, raw frames (`Symbolize(false)`), wall / CPU | %s us / %s us | <= 4 us |\n' "$go_fault" "$go_fault_cpu"
+printf '| fault from Go, symbolized, warm cache, wall / CPU | %s us / %s us | <= 20 us |\n' "$go_fault_sym" "$go_fault_sym_cpu"
 printf '| the first contained fault in a large binary | %s | <= 5 ms on the faulting call |\n' "$first"
 printf '| %s | | <= clean + a few |\n' "$storm"
