@@ -80,3 +80,56 @@ func TestNothingOnDefaultServeMux(t *testing.T) {
 		}
 	}
 }
+
+// What the engineer on call reads: the rate chart and last-hour count per
+// cluster, uptime, the quarantine's retry time, a lookup by incident ID
+// that finds an incident whose cluster example has moved on, and stacks
+// innermost first as in the log.
+func TestDebugPageForOnCall(t *testing.T) {
+	q := quarantine.New(quarantine.Threshold(1), quarantine.Cooldown(time.Hour))
+	q.Site("decoder").Call(fx.NullWrite.Fn, nil) // before the clusters count
+	clusters := incident.NewClusters(incident.ExamplesPerCluster(1))
+	defer clusters.Close()
+
+	app := httptest.NewServer(httpguard.Middleware(testMux(), httpguard.WithReporter(incident.Reporter{Logger: discard, Clusters: clusters})))
+	defer app.Close()
+	first := get(t, app.Client(), app.URL+"/crash/null-write").header.Get(httpguard.HeaderIncidentID)
+	for range 4 {
+		get(t, app.Client(), app.URL+"/crash/null-write")
+	}
+	debug := httptest.NewServer(httpguard.DebugHandler(httpguard.WithReporter(incident.Reporter{Clusters: clusters}), httpguard.WithQuarantines(q)))
+	defer debug.Close()
+
+	page := get(t, debug.Client(), debug.URL+"/", "Accept", "text/html").body
+	for _, want := range []string{`<svg class="rate"`, `fill="#b00"`, "5 in the last hour", "; up ",
+		"<th>next call let through</th>", `<input name="incident"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if !strings.Contains(page, "<td>in 59m") && !strings.Contains(page, "<td>in 1h0m0s") {
+		t.Errorf("the page lacks the quarantine's retry time (an hour's cool-down)")
+	}
+	var snap httpguard.DebugPage
+	json.Unmarshal([]byte(get(t, debug.Client(), debug.URL+"/?format=json").body), &snap)
+	if snap.Uptime <= 0 || snap.Clusters[0].LastHour[59] != 5 {
+		t.Errorf("JSON: uptime %v, last hour %v", snap.Uptime, snap.Clusters[0].LastHour)
+	}
+
+	// The first incident's example was replaced in its cluster; the lookup
+	// still finds it, its native frames innermost first, before its Go
+	// frames, and those innermost first too.
+	found := get(t, debug.Client(), debug.URL+"/?incident="+first, "Accept", "text/html").body
+	section := found[strings.Index(found, `<div class="found"`):strings.Index(found, "<table>")]
+	fault := strings.Index(section, "cgg_fx_null_write")
+	handler := strings.Index(section, "httpguard_test.testMux")
+	loop := strings.Index(section, "net/http.(*conn).serve")
+	if !strings.Contains(section, "Incident <code>"+first+"</code>") || fault < 0 || !(fault < handler && handler < loop) ||
+		!strings.Contains(section, "GET /crash/null-write") {
+		t.Errorf("the looked-up incident (fault at %d, handler at %d, server loop at %d):\n%s", fault, handler, loop, section)
+	}
+	missing := get(t, debug.Client(), debug.URL+"/?incident=%3Cb%3Enope", "Accept", "text/html").body
+	if !strings.Contains(missing, "<code>&lt;b&gt;nope</code> is not among the recent incidents") {
+		t.Errorf("an unknown ID: %s", missing)
+	}
+}

@@ -159,13 +159,15 @@ func TestClustersCountExactly(t *testing.T) {
 		!write.FirstSeen.Before(write.LastSeen) {
 		t.Errorf("null-write cluster %+v", write)
 	}
-	// The example is the whole chain: request, goroutine, Go frames, the
-	// guarded call, native frames.
+	// The example is the whole chain, innermost first as in the log: the
+	// native frames from the fault, the guarded call, the Go frames out to
+	// the server's loop, the request.
 	ex := write.Examples[1]
 	if ex.Request != "GET /crash/null-write" || ex.Origin != "http" || !incidentIDPattern.MatchString(ex.IncidentID) ||
 		!strings.Contains(ex.GuardedCall, "httpguard_test.testMux") || len(ex.NativeFrames) == 0 ||
-		!strings.Contains(ex.NativeFrames[len(ex.NativeFrames)-1], "cgg_fx_null_write") ||
-		!strings.Contains(ex.GoStack[0], "net/http.(*conn).serve") {
+		!strings.Contains(ex.NativeFrames[0], "cgg_fx_null_write") ||
+		!strings.Contains(ex.GoStack[0], "httpguard_test.testMux") ||
+		!strings.Contains(ex.GoStack[len(ex.GoStack)-1], "net/http.(*conn).serve") {
 		t.Errorf("example %+v", ex)
 	}
 	// A fault no boundary reported keeps its example without an incident.

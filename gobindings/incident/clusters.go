@@ -19,7 +19,13 @@ const (
 	// DefaultExamplesPerCluster is how many of its latest occurrences a
 	// cluster keeps in full.
 	DefaultExamplesPerCluster = 1
+	// DefaultRecentIncidents is how many of the latest incidents
+	// LookupIncident finds by ID.
+	DefaultRecentIncidents = 512
 )
+
+// rateMinutes is the span of Cluster.LastHour, in one-minute buckets.
+const rateMinutes = 60
 
 // Clusters aggregates contained failures by fingerprint: a count, when the
 // fingerprint was first and last seen, the latest examples in full, and
@@ -30,11 +36,16 @@ const (
 type Clusters struct {
 	maxClusters int
 	maxExamples int
+	maxRecent   int
 	cancel      func()
 
 	mu     sync.Mutex
 	byFP   map[string]*cluster
 	totals Totals
+	// recent holds the latest incidents, oldest first, for LookupIncident;
+	// byID indexes it.
+	recent []*example
+	byID   map[string]*example
 	closed bool // Close ran: faults symbolized late are not counted
 }
 
@@ -52,6 +63,12 @@ func ExamplesPerCluster(n int) ClustersOption {
 	return func(c *Clusters) { c.maxExamples = max(n, 1) }
 }
 
+// RecentIncidents sets how many of the latest incidents LookupIncident
+// finds (default DefaultRecentIncidents).
+func RecentIncidents(n int) ClustersOption {
+	return func(c *Clusters) { c.maxRecent = max(n, 1) }
+}
+
 // NewClusters returns an aggregator that counts every native fault contained
 // in the process from now until Close (it subscribes to cgoguard.OnFault),
 // and every panic or error incident reported to it.
@@ -67,6 +84,8 @@ func NewClusters(opts ...ClustersOption) *Clusters {
 	c := &Clusters{
 		maxClusters: DefaultMaxClusters,
 		maxExamples: DefaultExamplesPerCluster,
+		maxRecent:   DefaultRecentIncidents,
+		byID:        map[string]*example{},
 		byFP:        map[string]*cluster{},
 		totals:      Totals{BySignal: map[string]uint64{}},
 	}
@@ -150,6 +169,9 @@ type Cluster struct {
 	Count     uint64    `json:"count"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// LastHour counts the occurrences in each of the last 60 minutes,
+	// oldest first; the last entry is the current minute.
+	LastHour []uint32 `json:"last_hour"`
 	// Examples holds the latest occurrences, oldest first.
 	Examples []Example `json:"examples"`
 }
@@ -169,13 +191,14 @@ type Example struct {
 	// Request is "METHOD /path" for OriginHTTP.
 	Request   string `json:"request,omitempty"`
 	Goroutine string `json:"goroutine,omitempty"`
-	// GoStack lists the Go frames, outermost first.
-	GoStack []string `json:"go_stack"`
+	// NativeFrames lists the native frames from the faulting instruction
+	// up to the guard: innermost first, as in the log record.
+	NativeFrames []string `json:"native_frames,omitempty"`
 	// GuardedCall is the Go function that made the guarded native call.
 	GuardedCall string `json:"guarded_call,omitempty"`
-	// NativeFrames lists the native frames from the guard down to the
-	// faulting instruction (outermost first).
-	NativeFrames []string `json:"native_frames,omitempty"`
+	// GoStack lists the Go frames innermost first, as in the log record:
+	// from the panic (or the guarded call) out to the goroutine's start.
+	GoStack []string `json:"go_stack"`
 	// Truncated is true when the native stack was deeper than recorded: the
 	// frames nearest the guard are missing.
 	Truncated bool `json:"truncated,omitempty"`
@@ -196,20 +219,58 @@ type cluster struct {
 	firstSeen   time.Time
 	lastSeen    time.Time
 	examples    []*example // oldest first
+	rate        minuteRate
+}
+
+// minuteRate counts occurrences per minute over the last rateMinutes
+// minutes: slot i holds the count of the Unix minute stamp[i], and a slot
+// whose stamp is older than the span is stale.
+type minuteRate struct {
+	stamp [rateMinutes]int64
+	count [rateMinutes]uint32
+}
+
+func (r *minuteRate) add(t time.Time) {
+	m := t.Unix() / 60
+	i := m % rateMinutes
+	if r.stamp[i] != m {
+		if r.stamp[i] > m {
+			return // older than the slot's minute: out of the span
+		}
+		r.stamp[i], r.count[i] = m, 0
+	}
+	r.count[i]++
+}
+
+// lastHour returns the counts of the rateMinutes minutes up to now, oldest
+// first.
+func (r *minuteRate) lastHour(now time.Time) []uint32 {
+	out := make([]uint32, rateMinutes)
+	cur := now.Unix() / 60
+	for k := range int64(rateMinutes) {
+		m := cur - rateMinutes + 1 + k
+		if i := m % rateMinutes; r.stamp[i] == m {
+			out[k] = r.count[i]
+		}
+	}
+	return out
 }
 
 // example keeps the raw values; they are rendered only by Snapshot.
 type example struct {
-	faultID    uint64
-	fault      *cgoguard.NativeFault
-	incidentID string
-	origin     string
-	method     string
-	path       string
-	goroutine  string
-	time       time.Time
-	message    string
-	stack      []cgoguard.Frame
+	fingerprint string
+	kind        Kind
+	signal      string
+	faultID     uint64
+	fault       *cgoguard.NativeFault
+	incidentID  string
+	origin      string
+	method      string
+	path        string
+	goroutine   string
+	time        time.Time
+	message     string
+	stack       []cgoguard.Frame
 }
 
 // observe counts one native fault: the cgoguard.OnFault subscription. It
@@ -242,7 +303,8 @@ func (c *Clusters) count(nf *cgoguard.NativeFault) {
 	c.totals.BySignal[sig]++
 	cl := c.clusterLocked(FaultKey(nf), KindNativeFault, sig, nf.Time)
 	// The message is the fault's Error(), rendered only by Snapshot.
-	c.addExampleLocked(cl, &example{faultID: nf.ID, fault: nf, time: nf.Time})
+	c.addExampleLocked(cl, &example{fingerprint: cl.fingerprint, kind: KindNativeFault, signal: sig,
+		faultID: nf.ID, fault: nf, time: nf.Time})
 }
 
 // Record counts a panic or error incident. A native-fault incident was
@@ -252,14 +314,22 @@ func (c *Clusters) Record(inc *Incident) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if inc.Fault != nil {
+		var found *example
 		if cl := c.byFP[inc.Fingerprint]; cl != nil {
 			for _, ex := range cl.examples {
 				if ex.faultID == inc.Fault.ID {
 					ex.incidentID, ex.origin, ex.goroutine = inc.ID, inc.Origin, inc.Goroutine
 					ex.method, ex.path = inc.Method, inc.Path
+					found = ex
 				}
 			}
 		}
+		if found == nil { // not counted yet (names still loading), or no longer kept
+			found = &example{fingerprint: inc.Fingerprint, kind: KindNativeFault, signal: inc.Signal(),
+				faultID: inc.Fault.ID, fault: inc.Fault, incidentID: inc.ID, origin: inc.Origin,
+				method: inc.Method, path: inc.Path, goroutine: inc.Goroutine, time: inc.Time}
+		}
+		c.rememberLocked(found)
 		return
 	}
 	switch inc.Kind {
@@ -271,10 +341,49 @@ func (c *Clusters) Record(inc *Incident) {
 		c.totals.Errors++
 	}
 	cl := c.clusterLocked(inc.Fingerprint, inc.Kind, "", inc.Time)
-	c.addExampleLocked(cl, &example{
+	ex := &example{fingerprint: inc.Fingerprint, kind: inc.Kind,
 		incidentID: inc.ID, origin: inc.Origin, method: inc.Method, path: inc.Path,
 		goroutine: inc.Goroutine, time: inc.Time, message: inc.Message(), stack: inc.Stack,
-	})
+	}
+	c.addExampleLocked(cl, ex)
+	c.rememberLocked(ex)
+}
+
+// rememberLocked keeps ex among the recent incidents, forgetting the oldest
+// beyond maxRecent.
+func (c *Clusters) rememberLocked(ex *example) {
+	if len(c.recent) == c.maxRecent {
+		delete(c.byID, c.recent[0].incidentID)
+		copy(c.recent, c.recent[1:])
+		c.recent = c.recent[:len(c.recent)-1]
+	}
+	c.recent = append(c.recent, ex)
+	c.byID[ex.incidentID] = ex
+}
+
+// IncidentExample is one recent incident, as LookupIncident finds it.
+type IncidentExample struct {
+	Fingerprint string `json:"fingerprint"`
+	Kind        Kind   `json:"kind"`
+	Signal      string `json:"signal,omitempty"`
+	Example
+}
+
+// LookupIncident returns one of the latest incidents (RecentIncidents of
+// them, DefaultRecentIncidents by default) by its ID, even after its
+// cluster's examples have moved on.
+func (c *Clusters) LookupIncident(id string) (IncidentExample, bool) {
+	c.mu.Lock()
+	ex, ok := c.byID[id]
+	var cp example
+	if ok {
+		cp = *ex
+	}
+	c.mu.Unlock()
+	if !ok {
+		return IncidentExample{}, false
+	}
+	return IncidentExample{Fingerprint: cp.fingerprint, Kind: cp.kind, Signal: cp.signal, Example: cp.render()}, true
 }
 
 // clusterLocked returns the cluster of fp, counted once more, creating it
@@ -289,6 +398,10 @@ func (c *Clusters) clusterLocked(fp string, kind Kind, sig string, now time.Time
 		c.byFP[fp] = cl
 	}
 	cl.count++
+	cl.rate.add(now)
+	if now.Before(cl.firstSeen) { // reported out of order
+		cl.firstSeen = now
+	}
 	if now.After(cl.lastSeen) {
 		cl.lastSeen = now
 	}
@@ -363,7 +476,7 @@ type clusterCopy struct {
 
 func (cl *cluster) copyLocked() clusterCopy {
 	cc := clusterCopy{cl: Cluster{Fingerprint: cl.fingerprint, Kind: cl.kind, Signal: cl.signal,
-		Count: cl.count, FirstSeen: cl.firstSeen, LastSeen: cl.lastSeen}}
+		Count: cl.count, FirstSeen: cl.firstSeen, LastSeen: cl.lastSeen, LastHour: cl.rate.lastHour(time.Now())}}
 	for _, ex := range cl.examples {
 		cc.examples = append(cc.examples, *ex)
 	}
@@ -403,7 +516,8 @@ func cmpDesc(a, b uint64) int {
 	return 1
 }
 
-// render turns the raw example into its outermost-first chain.
+// render turns the raw example into its chain, innermost first as in the
+// log record.
 func (ex *example) render() Example {
 	out := Example{
 		IncidentID: ex.incidentID, FaultID: ex.faultID, Time: ex.time, Message: ex.message,
@@ -423,13 +537,13 @@ func (ex *example) render() Example {
 		}
 		out.NativeFrames = make([]string, len(nf.Frames))
 		for i, fr := range nf.Frames {
-			out.NativeFrames[len(nf.Frames)-1-i] = fr.String()
+			out.NativeFrames[i] = fr.String()
 		}
 		out.Truncated = nf.Truncated
 	}
 	out.GoStack = make([]string, len(goStack))
 	for i, fr := range goStack {
-		out.GoStack[len(goStack)-1-i] = goFrameString(fr)
+		out.GoStack[i] = goFrameString(fr)
 	}
 	return out
 }
