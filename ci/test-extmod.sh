@@ -13,7 +13,8 @@
 #      edit of a Go comment between: cgo renames its wrapper, the fault's
 #      fingerprint stays;
 #   5. -tags cgoguard_shared against the library installed with
-#      `make install PREFIX=<temporary directory>` (library only, timed);
+#      `make install PREFIX=<temporary directory>` (library only, timed); and
+#      libcgoguard.a from C, through `pkg-config --static` and CMake;
 #   6. two instances of the shim in one process: the compiled-in one and the
 #      installed libcgoguard.so that a C library of the program links.
 # Prints the time of each build and the ldd output of each binary.
@@ -110,6 +111,17 @@ linked=$(readlink -f "$(ldd ./app-shared | awk '/libcgoguard/ {print $3}')")
 [[ $(dirname "$linked") == "$(readlink -f "$tmp/prefix/lib")" ]] || fail "not linked against the installed library"
 if ldd ./app-shared | grep boost; then fail "the installed library loads Boost"; fi
 expect "$(./app-shared)" "$contained" "$go_panic"
+
+echo "-- libcgoguard.a from C: pkg-config --static (fully static binary), CMake's cgoguard::cgoguard_static"
+# shellcheck disable=SC2046 # pkg-config output is a list of flags
+cc -static -o static-c "$src/ci/testdata/static-c/main.c" $(pkg-config --cflags --static --libs cgoguard) 2>"$tmp/static-c.log" ||
+  { cat "$tmp/static-c.log"; fail "static link through pkg-config --static"; }
+if readelf -lW static-c | grep -q INTERP; then fail "static-c is not fully static"; fi
+expect "$(./static-c)" "static library: contained signal 11 at 0x10 in write_null"
+cmake -S "$src/ci/testdata/static-c" -B "$tmp/static-cmake" -G Ninja -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/static-cmake" >/dev/null
+if ldd "$tmp/static-cmake/static_user" | grep cgoguard; then fail "cgoguard::cgoguard_static linked the shared library"; fi
+expect "$("$tmp/static-cmake/static_user")" "static library: contained signal 11 at 0x10 in write_null"
 
 step "6. two instances: compiled-in shim + a C library linked to libcgoguard.so"
 # shellcheck disable=SC2046 # pkg-config output is a list of flags
