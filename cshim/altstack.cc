@@ -28,10 +28,10 @@ size_t page_size() {
 
 }  // namespace
 
-// Our handler's peak use is a fault record (about 1 KiB) and libgcc's unwinder
-// (a few KiB); 16 KiB leaves the previous handler room on a 32 KiB stack.
+// The kernel's signal frame and the handler's own use (kHandlerStackBytes);
+// 16 KiB leaves the previous handler room on a 32 KiB stack.
 size_t altstack_needed() {
-  return 16 * 1024;
+  return 4 * 1024 + kHandlerStackBytes;
 }
 
 int altstack_ensure(ThreadExtra* extra) {

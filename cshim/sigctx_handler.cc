@@ -8,7 +8,8 @@
 // written into memory that was reserved before the guarded call; counters are
 // lock-free atomics; the unwinder is libgcc's lock-free path (see
 // sigctx_capture.cc); the only system calls are sigprocmask, getpid, gettid,
-// tgkill, sigaction and write. Nothing allocates, locks or uses stdio.
+// tgkill, sigaction, sigaltstack and write. Nothing allocates, locks or uses
+// stdio.
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -34,6 +35,25 @@ constexpr uintptr_t kOverflowZone = 64 * 1024;
 // guard record's cookie decides, as for a smashed stack.
 constexpr long kMaxWalkFrames = 1L << 22;
 constexpr long kMaxOverflowWalkFrames = 512;
+
+// Whether the stack this handler runs on has kHandlerStackBytes left below
+// its frame. The kernel put the handler on the thread's alternate stack, and
+// an application may have replaced that with a smaller one after the
+// thread's set-up checked it; running on regardless would write past its end
+// (into a guard page, or into whatever memory lies below a malloc'd one).
+// sigaltstack with no new stack only reads the thread's settings: one system
+// call, no lock, no allocation.
+bool enough_stack_here() {
+  stack_t current;
+  if (sigaltstack(nullptr, &current) != 0) return true;  // cannot fail with no new stack
+  // Not on the alternate stack: on the thread's own stack, which has room
+  // (a fault that left none, a stack overflow, always lands on the
+  // alternate stack).
+  if (!(current.ss_flags & SS_ONSTACK)) return true;
+  uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  uintptr_t lowest = reinterpret_cast<uintptr_t>(current.ss_sp);
+  return here > lowest && here - lowest >= kHandlerStackBytes;
+}
 
 // Kernel-generated faults carry si_code > 0; kill(), raise(), tgkill() and
 // sigqueue() give si_code <= 0. SIGABRT from abort() is a tgkill() by this
@@ -151,6 +171,12 @@ void signal_handler(int signo, siginfo_t* info, void* ucontext) {
   }
   if (ts->in_handler) {
     die_with_message(signo, "cgoguard: fatal: fault inside the signal handler\n");
+  }
+  if (!enough_stack_here()) {
+    // Too little stack to capture the fault: decline it, as if cgoguard
+    // were not there (the previous action, usually, ends the process).
+    chain_to_previous(signo, info, ucontext);
+    return;
   }
   int saved_errno = errno;  // errno is thread-local; the interrupted code owns it
   ts->in_handler = 1;
