@@ -7,9 +7,10 @@
 // code: the Go signal trampoline in between has no unwind tables. So from a
 // signal context we report the interrupted pc (which is what a profile
 // attributes the sample to) and follow the frame-pointer chain while it stays
-// on this thread's stack and yields code addresses. Every read is bounded by
-// the stack range recorded for the thread, and _dl_find_object is lock-free:
-// nothing here allocates, locks or faults.
+// on this thread's stack and yields code addresses. Every read lies on the
+// stack range recorded for the thread, between the interrupted stack pointer
+// and the stack's top, and _dl_find_object is lock-free: nothing here
+// allocates, locks or faults.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -66,9 +67,17 @@ void cgg_cgo_traceback(void* p) {
     uintptr_t sp = context_sp(uc);
     uintptr_t fp = context_frame_pointer(uc);
     // Follow {saved fp, return address} records while they lie on this
-    // thread's stack, above the interrupted stack pointer, and point at code.
-    while (ts->stack_hi != 0 && n < arg->max && fp >= sp &&
-           fp + 2 * sizeof(uintptr_t) <= ts->stack_hi && fp % sizeof(uintptr_t) == 0) {
+    // thread's own stack, above the interrupted stack pointer, and point at
+    // code. Only when the interrupted stack pointer is on that stack too: the
+    // thread's stack is mapped from its lowest address (a pthread's, its
+    // guard page lies below) or grows on access up to it (the main thread's),
+    // while a context on any other stack (a coroutine's, a signal stack) may
+    // chain through unmapped holes between it and the thread's stack.
+    uintptr_t lo = ts->stack_lo;
+    uintptr_t hi = ts->stack_hi;
+    bool on_thread_stack = hi != 0 && sp >= lo && sp < hi;
+    while (on_thread_stack && n < arg->max && fp >= sp && fp + 2 * sizeof(uintptr_t) <= hi &&
+           fp % sizeof(uintptr_t) == 0) {
       const uintptr_t* record = reinterpret_cast<const uintptr_t*>(fp);
       uintptr_t ra = record[1];
       if (ra == 0 || !in_loaded_module(ra)) break;

@@ -104,6 +104,7 @@ var (
 	CallCallback       = Fixture{"cgg_fx_call_callback", unsafe.Pointer(C.cgg_fx_call_callback)}
 	WriteTo            = Fixture{"cgg_fx_write_to", unsafe.Pointer(C.cgg_fx_write_to)}
 	SpinThenFault      = Fixture{"cgg_fx_spin_then_fault", unsafe.Pointer(C.cgg_fx_spin_then_fault)}
+	SmashedFrames      = Fixture{"cgg_fx_spin_on_smashed_frames", unsafe.Pointer(C.cgg_fx_spin_on_smashed_frames)}
 	// UseAfterMunmap reads a page munmap gave back; with a NewAddrArg
 	// argument it stores the page's address there first.
 	UseAfterMunmap    = Fixture{"cgg_fx_use_after_munmap", unsafe.Pointer(C.cgg_fx_use_after_munmap)}
