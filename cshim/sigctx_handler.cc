@@ -42,17 +42,22 @@ constexpr long kMaxOverflowWalkFrames = 512;
 // thread's set-up checked it; running on regardless would write past its end
 // (into a guard page, or into whatever memory lies below a malloc'd one).
 // sigaltstack with no new stack only reads the thread's settings: one system
-// call, no lock, no allocation.
-bool enough_stack_here() {
+// call, no lock, no allocation. Not instrumented by AddressSanitizer, like
+// the handler's entry: the check must run before the handler's frames grow
+// (instrumentation pads them with redzones).
+__attribute__((noinline, no_sanitize("address"))) bool enough_stack_here() {
   stack_t current;
   if (sigaltstack(nullptr, &current) != 0) return true;  // cannot fail with no new stack
-  // Not on the alternate stack: on the thread's own stack, which has room
-  // (a fault that left none, a stack overflow, always lands on the
-  // alternate stack).
-  if (!(current.ss_flags & SS_ONSTACK)) return true;
+  if (current.ss_flags & SS_DISABLE) return true;
+  // Whether we run on it is read from the addresses, not from SS_ONSTACK:
+  // AddressSanitizer's sigaltstack interceptor reports the flag as clear.
+  // Off it, the handler runs on the thread's own stack, which has room (a
+  // fault that left none, a stack overflow, always lands on the alternate
+  // stack).
   uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   uintptr_t lowest = reinterpret_cast<uintptr_t>(current.ss_sp);
-  return here > lowest && here - lowest >= kHandlerStackBytes;
+  if (here < lowest || here - lowest > current.ss_size) return true;
+  return here - lowest >= kHandlerStackBytes;
 }
 
 // Kernel-generated faults carry si_code > 0; kill(), raise(), tgkill() and
@@ -151,7 +156,10 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
 
 }  // namespace
 
-void signal_handler(int signo, siginfo_t* info, void* ucontext) {
+// Kept small and not instrumented up to the stack check (see
+// enough_stack_here); try_claim, out of line, has the big frame.
+__attribute__((no_sanitize("address"))) void signal_handler(int signo, siginfo_t* info,
+                                                            void* ucontext) {
   ThreadState* ts = &tls_thread;
   if (ts->in_handler && info->si_code <= 0) {
     // Sent by kill, tgkill or sigqueue while this thread's handler is busy

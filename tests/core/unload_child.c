@@ -21,7 +21,7 @@ static void own_handler(int signo, siginfo_t* info, void* ucontext) {
 }
 
 /* Reads through `arg` (NULL: faults). */
-__attribute__((noinline, no_sanitize("address"))) static void read_through(void* arg) {
+__attribute__((noinline, no_sanitize("address", "undefined"))) static void read_through(void* arg) {
   volatile int* p = (volatile int*)arg;
   (void)*p;
 }
