@@ -16,10 +16,11 @@
 //
 // A panic after the handler started the response cannot change the status:
 // the incident is reported and the connection cut (closed outright on
-// HTTP/1.x, so that even a gin.Recovery further out, which swallows
-// http.ErrAbortHandler, cannot finish the truncated body as if it were
-// complete), never a 200 with an error body appended. A panic with
-// http.ErrAbortHandler is raised again.
+// HTTP/1.x, so that even a gin.Recovery further out, which recovers
+// http.ErrAbortHandler like any panic and lets gin finish the response,
+// cannot end the truncated body as if it were complete), never a 200 with
+// an error body appended. A panic with http.ErrAbortHandler is raised
+// again.
 package ginguard
 
 import (
