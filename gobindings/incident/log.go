@@ -26,6 +26,7 @@ func (inc *Incident) LogMessage() string {
 //
 //	incident_id, kind, origin        always
 //	method, path                     HTTP requests
+//	path                             gRPC calls: the full method name
 //	goroutine                        named safego goroutines and groups
 //	signal                           native faults ("SIGSEGV", "cxx_exception")
 //	fingerprint, error               always
@@ -42,8 +43,13 @@ func (inc *Incident) LogAttrs() []slog.Attr {
 		slog.String("incident_id", inc.ID),
 		slog.String("kind", string(inc.Kind)),
 		slog.String("origin", inc.Origin))
-	if inc.Method != "" || inc.Path != "" {
-		attrs = append(attrs, slog.String("method", inc.Method), slog.String("path", inc.Path))
+	// Each only when set: a gRPC call has a path (its full method name) but
+	// no HTTP method, and an empty "method" would read as a missing one.
+	if inc.Method != "" {
+		attrs = append(attrs, slog.String("method", inc.Method))
+	}
+	if inc.Path != "" {
+		attrs = append(attrs, slog.String("path", inc.Path))
 	}
 	if inc.Goroutine != "" {
 		attrs = append(attrs, slog.String("goroutine", inc.Goroutine))
