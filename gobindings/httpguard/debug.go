@@ -12,6 +12,7 @@ import (
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
 	"github.com/cgoguard/cgoguard/gobindings/quarantine"
+	"github.com/cgoguard/cgoguard/gobindings/taint"
 )
 
 // DebugHandler serves, for the engineer on call, the fault clusters — each
@@ -27,8 +28,8 @@ import (
 //
 //	mux.Handle("/debug/cgoguard/", httpguard.DebugHandler())
 //
-// It uses the clusters of the WithReporter option and the WithQuarantines
-// option; others are ignored.
+// It uses the clusters of the WithReporter option, WithQuarantines and
+// WithTaintPolicy; others are ignored.
 func DebugHandler(opts ...Option) http.Handler {
 	return &debugHandler{cfg: newConfig(opts)}
 }
@@ -52,6 +53,8 @@ type DebugPage struct {
 	Totals         incident.Totals        `json:"totals"`
 	Clusters       []incident.Cluster     `json:"clusters"`
 	Quarantine     []quarantine.SiteStats `json:"quarantine,omitempty"`
+	// Drain is the verdict of the policy given with WithTaintPolicy.
+	Drain *taint.Status `json:"drain,omitempty"`
 }
 
 //go:embed debug.html
@@ -122,6 +125,10 @@ func (d *debugHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if inc, ok := d.cfg.reporter.Clusters.LookupIncident(id); ok {
 			page.Incident = &inc
 		}
+	}
+	if p := d.cfg.policy; p != nil {
+		st := p.Status()
+		page.Drain = &st
 	}
 	for _, q := range d.cfg.quarantines {
 		page.Quarantine = append(page.Quarantine, q.Sites()...)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cgoguard/cgoguard/gobindings/incident"
 	"github.com/cgoguard/cgoguard/gobindings/quarantine"
+	"github.com/cgoguard/cgoguard/gobindings/taint"
 )
 
 // Responder writes the response for a contained incident. The middleware
@@ -18,6 +19,7 @@ type config struct {
 	reporter    incident.Reporter
 	responder   Responder
 	quarantines []*quarantine.Quarantine
+	policy      *taint.Policy
 }
 
 // Option configures Middleware, New, WriteError, DebugHandler and the
@@ -38,6 +40,10 @@ func WithResponder(fn Responder) Option { return func(c *config) { c.responder =
 func WithQuarantines(qs ...*quarantine.Quarantine) Option {
 	return func(c *config) { c.quarantines = append(c.quarantines, qs...) }
 }
+
+// WithTaintPolicy makes DebugHandler show the policy's verdict (whether
+// the process is draining, and why), as ReadinessHandler answers it.
+func WithTaintPolicy(p *taint.Policy) Option { return func(c *config) { c.policy = p } }
 
 func newConfig(opts []Option) *config {
 	c := &config{responder: DefaultResponder}

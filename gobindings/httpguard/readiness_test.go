@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -98,4 +100,25 @@ func TestReadinessHandlerRejectsANilPolicy(t *testing.T) {
 		}
 	}()
 	httpguard.ReadinessHandler(nil)
+}
+
+// The debug page shows the policy's verdict, so that on-call sees why the
+// readiness probe fails.
+func TestDebugPageShowsTheDrainVerdict(t *testing.T) {
+	policy := taint.NewPolicy(taint.OnUnknownException())
+	defer policy.Close()
+	debug := httpguard.DebugHandler(httpguard.WithTaintPolicy(policy))
+	page := func() string {
+		w := httptest.NewRecorder()
+		debug.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		return w.Body.String()
+	}
+	if p := page(); !strings.Contains(p, "Readiness: ready (no taint rule matched)") {
+		t.Errorf("before: %s", p)
+	}
+	cgoguard.Call(fx.CxxThrowForeign.Fn, nil)
+	if p := page(); !strings.Contains(p, `<span class="bad">draining</span>`) ||
+		!strings.Contains(p, "a C&#43;&#43; exception not derived from std::exception") { // html/template escapes +
+		t.Errorf("after a foreign exception: %s", p)
+	}
 }
