@@ -145,6 +145,12 @@ func CodeAddress() uintptr { return uintptr(C.cgg_fx_code_address()) }
 // process dies exactly as it would without cgoguard.
 func NullWriteUnguarded() { C.cgg_fx_null_write(nil) }
 
+// CorruptHeapUnguarded corrupts the C heap and allocates, with no guard:
+// glibc detects the corruption inside malloc and aborts with its arena lock
+// held, so the process dies by SIGABRT. Whatever runs in the crash path must
+// not allocate (it would wait for that lock forever).
+func CorruptHeapUnguarded() { C.cgg_fx_corrupt_heap_then_malloc(nil) }
+
 // CArg is memory in C for a fixture's argument (it survives any Go stack
 // movement and follows the cgo pointer rules trivially). Free releases it.
 type CArg struct{ p unsafe.Pointer }
