@@ -274,9 +274,12 @@ CGG_API int cgg_repair_thread(void);
  * (argument layouts as documented there, version 0); the Go package
  * registers them on request. cgg_cgo_traceback is async-signal-safe: from a
  * signal it reports the interrupted pc and the frame-pointer chain behind it
- * (native code built without frame pointers yields the pc alone); otherwise
- * it unwinds the calling native stack. cgg_cgo_symbolizer allocates (it uses
- * cgg_symbolize). */
+ * while that chain stays on the thread's own stack (native code built without
+ * frame pointers yields the pc alone); otherwise it unwinds the calling
+ * native stack. cgg_cgo_symbolizer is async-signal-safe on the thread's
+ * alternate signal stack (the Go runtime's crash path): there it answers only
+ * pcs it has symbolized before, from a table it never locks to read; in
+ * ordinary context it symbolizes (cgg_symbolize) and adds to that table. */
 CGG_API void cgg_cgo_traceback(void* arg);
 CGG_API void cgg_cgo_symbolizer(void* arg);
 
