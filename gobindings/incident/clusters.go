@@ -46,7 +46,11 @@ type Clusters struct {
 	// byID indexes it.
 	recent []*example
 	byID   map[string]*example
-	closed bool // Close ran: faults symbolized late are not counted
+	// unnamed indexes, by fault ID, the recent incidents whose fault was
+	// reported before its names were known (so before it was counted):
+	// count gives them the named fault and its cluster the incident.
+	unnamed map[uint64]*example
+	closed  bool // Close ran: faults symbolized late are not counted
 }
 
 // ClustersOption configures NewClusters.
@@ -86,6 +90,7 @@ func NewClusters(opts ...ClustersOption) *Clusters {
 		maxExamples: DefaultExamplesPerCluster,
 		maxRecent:   DefaultRecentIncidents,
 		byID:        map[string]*example{},
+		unnamed:     map[uint64]*example{},
 		byFP:        map[string]*cluster{},
 		totals:      Totals{BySignal: map[string]uint64{}},
 	}
@@ -303,8 +308,17 @@ func (c *Clusters) count(nf *cgoguard.NativeFault) {
 	c.totals.BySignal[sig]++
 	cl := c.clusterLocked(FaultKey(nf), KindNativeFault, sig, nf.Time)
 	// The message is the fault's Error(), rendered only by Snapshot.
-	c.addExampleLocked(cl, &example{fingerprint: cl.fingerprint, kind: KindNativeFault, signal: sig,
-		faultID: nf.ID, fault: nf, time: nf.Time})
+	ex := &example{fingerprint: cl.fingerprint, kind: KindNativeFault, signal: sig,
+		faultID: nf.ID, fault: nf, time: nf.Time}
+	if inc := c.unnamed[nf.ID]; inc != nil {
+		// Reported before its names were known: the example carries the
+		// incident, and the incident's lookup shows the names.
+		delete(c.unnamed, nf.ID)
+		ex.incidentID, ex.origin, ex.goroutine = inc.incidentID, inc.origin, inc.goroutine
+		ex.method, ex.path = inc.method, inc.path
+		inc.fingerprint, inc.fault = cl.fingerprint, nf
+	}
+	c.addExampleLocked(cl, ex)
 }
 
 // Record counts a panic or error incident. A native-fault incident was
@@ -328,6 +342,9 @@ func (c *Clusters) Record(inc *Incident) {
 			found = &example{fingerprint: inc.Fingerprint, kind: KindNativeFault, signal: inc.Signal(),
 				faultID: inc.Fault.ID, fault: inc.Fault, incidentID: inc.ID, origin: inc.Origin,
 				method: inc.Method, path: inc.Path, goroutine: inc.Goroutine, time: inc.Time}
+			if !inc.Fault.Symbolized() && cgoguard.AutoSymbolize() {
+				c.unnamed[inc.Fault.ID] = found // count comes from the background symbolizer
+			}
 		}
 		c.rememberLocked(found)
 		return
@@ -354,6 +371,9 @@ func (c *Clusters) Record(inc *Incident) {
 func (c *Clusters) rememberLocked(ex *example) {
 	if len(c.recent) == c.maxRecent {
 		delete(c.byID, c.recent[0].incidentID)
+		if c.unnamed[c.recent[0].faultID] == c.recent[0] {
+			delete(c.unnamed, c.recent[0].faultID)
+		}
 		copy(c.recent, c.recent[1:])
 		c.recent = c.recent[:len(c.recent)-1]
 	}

@@ -22,6 +22,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testbinary.EnsureUnstripped() // native frames are named in these tests
+	if scenario := os.Getenv(childEnv); scenario != "" {
+		os.Exit(runScenario(scenario)) // a fresh process: before cgoguard.Init
+	}
 	if err := cgoguard.Init(); err != nil {
 		panic(err)
 	}
