@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -193,7 +194,8 @@ type Example struct {
 	Time       time.Time `json:"time"`
 	Message    string    `json:"message"`
 	Origin     string    `json:"origin,omitempty"`
-	// Request is "METHOD /path" for OriginHTTP.
+	// Request is "METHOD /path" for OriginHTTP, the full method name
+	// ("/pkg.Service/Method") for OriginGRPC.
 	Request   string `json:"request,omitempty"`
 	Goroutine string `json:"goroutine,omitempty"`
 	// NativeFrames lists the native frames from the faulting instruction
@@ -544,7 +546,7 @@ func (ex *example) render() Example {
 		Origin: ex.origin, Goroutine: ex.goroutine,
 	}
 	if ex.method != "" || ex.path != "" {
-		out.Request = ex.method + " " + ex.path
+		out.Request = strings.TrimSpace(ex.method + " " + ex.path) // a gRPC call has no method
 	}
 	goStack := ex.stack
 	if nf := ex.fault; nf != nil {
