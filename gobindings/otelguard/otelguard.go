@@ -92,8 +92,9 @@ var defaultRecorder = sync.OnceValue(func() *Recorder {
 })
 
 // Record records inc with the global MeterProvider (which may be set
-// before or after the first call: the global provider forwards) and on the
-// span in ctx. It is an incident.Hook.
+// before or after the first call: the global provider forwards to the
+// first one set, as it does for every instrument) and on the span in ctx.
+// It is an incident.Hook. NewRecorder takes an explicit provider.
 func Record(ctx context.Context, inc *incident.Incident) { defaultRecorder().Record(ctx, inc) }
 
 // Record adds one to the counter and, if ctx holds a recording span, adds
