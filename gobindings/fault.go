@@ -52,7 +52,9 @@ type NativeFault struct {
 	Truncated bool
 	// GoStack is the Go stack of the goroutine that made the guarded call,
 	// innermost first, starting at the caller of Call (empty until
-	// symbolized; see Symbolize). Until then Frames carry PC only.
+	// symbolized; see Symbolize). Until then Frames carry PC only. Faults
+	// with the same Go stack share its frames (it is resolved once per
+	// distinct stack): read them, never modify them.
 	GoStack []Frame
 	// Message is the C++ exception's type and what() text, or the fault kind
 	// ("SIGSEGV: address not mapped to object").

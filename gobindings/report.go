@@ -5,12 +5,15 @@ import "C"
 
 import (
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/cgoguard/cgoguard/gobindings/internal/stackcache"
 )
 
 var (
@@ -137,11 +140,26 @@ func callerPCs(skip int) []uintptr {
 	return append([]uintptr(nil), pcs[:n]...)
 }
 
+// goStacks holds the resolved Go stacks of faults by their PCs, one cache for
+// stacks recorded inside the report callback and one for the others (the
+// same PCs are trimmed differently). A storm of faults from one call site
+// resolves its Go stack once.
+var goStacks [2]stackcache.Cache[[]Frame]
+
 // goStackFrames returns the Go stack below the cgo call that led to the
 // report: the callback's own frames and cgoguard's Call wrapper are dropped,
 // so the first frame is the code that called Call (or the cgo function that
-// armed a CGG_GUARD).
+// armed a CGG_GUARD). Faults with the same PCs share the returned frames.
 func goStackFrames(pcs []uintptr, inCallback bool) []Frame {
+	cache := &goStacks[0]
+	if inCallback {
+		cache = &goStacks[1]
+	}
+	return cache.Resolve(pcs, func(pcs []uintptr) []Frame { return resolveGoStack(pcs, inCallback) })
+}
+
+// resolveGoStack is goStackFrames without the cache.
+func resolveGoStack(pcs []uintptr, inCallback bool) []Frame {
 	frames := runtime.CallersFrames(pcs)
 	var out []Frame
 	pastCallback := !inCallback
@@ -159,7 +177,8 @@ func goStackFrames(pcs []uintptr, inCallback bool) []Frame {
 			break
 		}
 	}
-	return out
+	// Clipped: a consumer's append to a shared stack must not write into it.
+	return slices.Clip(out)
 }
 
 // isGuardPlumbing reports frames of the cgo call itself: the runtime's cgo

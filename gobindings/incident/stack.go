@@ -5,10 +5,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"unsafe"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	"github.com/cgoguard/cgoguard/gobindings/internal/stackcache"
 )
 
 // maxStack bounds the Go frames kept per incident.
@@ -23,7 +22,8 @@ const maxStack = 64
 func panicStack() []cgoguard.Frame {
 	var pcs [maxStack + 16]uintptr
 	n := runtime.Callers(2, pcs[:])
-	return panicStacks.resolve(pcs[:n], func(all []cgoguard.Frame) []cgoguard.Frame {
+	return panicStacks.Resolve(pcs[:n], func(pcs []uintptr) []cgoguard.Frame {
+		all := frames(pcs)
 		for i, fr := range all {
 			if fr.Function != "runtime.gopanic" {
 				continue
@@ -32,9 +32,9 @@ func panicStack() []cgoguard.Frame {
 			for len(rest) > 0 && strings.HasPrefix(rest[0].Function, "runtime.") {
 				rest = rest[1:]
 			}
-			return capFrames(rest)
+			return slices.Clip(capFrames(rest))
 		}
-		return capFrames(all) // not called while panicking: the caller's stack
+		return slices.Clip(capFrames(all)) // not called while panicking: the caller's stack
 	})
 }
 
@@ -59,44 +59,15 @@ func goexitStack() []cgoguard.Frame {
 func callerStack(skip int) []cgoguard.Frame {
 	var pcs [maxStack]uintptr
 	n := runtime.Callers(skip+3, pcs[:])
-	return callerStacks.resolve(pcs[:n], func(all []cgoguard.Frame) []cgoguard.Frame { return all })
+	return callerStacks.Resolve(pcs[:n], func(pcs []uintptr) []cgoguard.Frame { return slices.Clip(frames(pcs)) })
 }
 
-// maxCachedStacks bounds each stack cache; a full cache starts over.
-const maxCachedStacks = 1024
-
-// stackCache maps the raw PCs of a stack to its resolved frames. Resolving
-// PCs into functions, files and lines (runtime.CallersFrames) costs several
-// times more than capturing them, and a storm repeats the same stack: the
-// same PCs resolve to the same frames for the life of the process, so they
-// are resolved once. The frames are shared by every incident of that
-// stack, which is why Incident.Stack must not be modified.
-type stackCache struct {
-	mu sync.RWMutex
-	m  map[string][]cgoguard.Frame // key: the PCs' bytes
-}
-
-var panicStacks, callerStacks = &stackCache{}, &stackCache{}
-
-// resolve returns the frames of pcs (runtime.goexit left out) as trim cuts
-// them, from the cache when it has them.
-func (c *stackCache) resolve(pcs []uintptr, trim func([]cgoguard.Frame) []cgoguard.Frame) []cgoguard.Frame {
-	key := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(pcs))), len(pcs)*int(unsafe.Sizeof(uintptr(0))))
-	c.mu.RLock()
-	fs, ok := c.m[string(key)] // no allocation: the conversion is only a lookup key
-	c.mu.RUnlock()
-	if ok {
-		return fs
-	}
-	fs = slices.Clip(trim(frames(pcs)))
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCachedStacks {
-		c.m = make(map[string][]cgoguard.Frame)
-	}
-	c.m[string(key)] = fs
-	c.mu.Unlock()
-	return fs
-}
+// panicStacks and callerStacks resolve each distinct stack once: a storm
+// repeats the same few, and resolving PCs into functions, files and lines
+// costs several times more than capturing them. The frames are shared by
+// every incident of that stack, which is why Incident.Stack must not be
+// modified.
+var panicStacks, callerStacks stackcache.Cache[[]cgoguard.Frame]
 
 func frames(pcs []uintptr) []cgoguard.Frame {
 	out := make([]cgoguard.Frame, 0, len(pcs))

@@ -1,0 +1,54 @@
+//go:build cgo
+
+package cgoguard_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
+)
+
+// symbolizedNullWrite returns a symbolized fault whose Go stack runs through
+// this function and its caller's call site.
+func symbolizedNullWrite(t *testing.T) *cgoguard.NativeFault {
+	t.Helper()
+	var nf *cgoguard.NativeFault
+	if !errors.As(cgoguard.Call(fx.NullWrite.Fn, nil), &nf) {
+		t.Fatal("not contained")
+	}
+	nf.Symbolize()
+	return nf
+}
+
+// A storm from one call site resolves its Go stack once: the faults share
+// the resolved frames (and fingerprint), while a fault from another call
+// site gets its own stack.
+func TestGoStackIsResolvedOncePerCallSite(t *testing.T) {
+	var storm []*cgoguard.NativeFault
+	for range 3 {
+		storm = append(storm, symbolizedNullWrite(t))
+	}
+	other := symbolizedNullWrite(t)
+
+	first := storm[0]
+	if len(first.GoStack) < 2 || first.GoStack[1].Function != "github.com/cgoguard/cgoguard/gobindings_test.TestGoStackIsResolvedOncePerCallSite" {
+		t.Fatalf("GoStack should start at the helper, then this test:\n%+v", first)
+	}
+	for _, nf := range storm[1:] {
+		if !slices.Equal(nf.GoStack, first.GoStack) || nf.Fingerprint != first.Fingerprint {
+			t.Fatalf("same call site, different Go stack or fingerprint:\n%+v\n%+v", first, nf)
+		}
+		if &nf.GoStack[0] != &first.GoStack[0] {
+			t.Errorf("fault %d resolved its Go stack again instead of sharing the frames of the first", nf.ID)
+		}
+	}
+	if len(other.GoStack) < 2 || other.GoStack[1].Line == first.GoStack[1].Line {
+		t.Errorf("another call site got the storm's Go stack:\n%+v\n%+v", first, other)
+	}
+	if cap(first.GoStack) != len(first.GoStack) {
+		t.Errorf("a shared Go stack has room to append into (cap %d, len %d)", cap(first.GoStack), len(first.GoStack))
+	}
+}
