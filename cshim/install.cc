@@ -109,7 +109,10 @@ int cgg_init(unsigned flags) {
   if (flags & ~all_signal_flags()) return -EINVAL;
   std::lock_guard<std::mutex> lock(install_mutex);
   bool first = !initialized();
-  if (first) warm_unwinder();
+  if (first) {
+    warm_unwinder();
+    calibrate_throw_sites();
+  }
   uint32_t add = 0;
   for (const SignalInfo& s : kSignals) {
     bool contain = s.contained_by_default != ((flags & s.flag) != 0);

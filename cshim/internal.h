@@ -181,6 +181,33 @@ CGG_INTERNAL uintptr_t function_start(uintptr_t pc);
 // code. Uses _dl_find_object: lock-free (glibc >= 2.35).
 CGG_INTERNAL bool in_loaded_module(uintptr_t pc);
 
+// ---- Throw sites of escaping C++ exceptions (throw_site.cc) -------------------
+
+// The native frames of an exception's throw site: return addresses from the
+// function that threw (frames[0]) up to the guarded function, innermost first.
+struct ThrowCapture {
+  int nframes;
+  int truncated;
+  uintptr_t frames[CGG_MAX_FRAMES];
+};
+
+// Calls fn(arg); if an exception escapes fn, its throw site is recorded into
+// *capture during the unwinder's search phase (before any frame is unwound),
+// then the exception continues to the caller. *capture is left alone when
+// nothing escapes.
+extern "C" CGG_INTERNAL void cgg_call_capturing_throws(void (*fn)(void*), void* arg,
+                                                       ThrowCapture* capture);
+
+// Walks the calling thread's stack from the throw machinery up to the
+// innermost cgg_call_capturing_throws frame into *capture. Ordinary context.
+CGG_INTERNAL void record_throw_site(ThrowCapture* capture);
+
+// Learns which functions a throw passes through before it reaches the
+// trampoline (the C++ runtime's, the unwinder's, any wrapper of them) by
+// throwing a few exceptions through it. Called once by cgg_init, before the
+// handlers are published; not thread-safe on its own.
+CGG_INTERNAL void calibrate_throw_sites();
+
 // ---- Signal context (sigctx_*) -----------------------------------------------
 
 // The handler itself (sigctx_handler.cc).

@@ -86,6 +86,9 @@ _Unwind_Reason_Code owner_walk_step(struct _Unwind_Context* ctx, void* arg) {
   if (w->rec != nullptr) {
     if (w->skip_record) {
       w->skip_record = false;
+    } else if (w->prev_start == reinterpret_cast<uintptr_t>(&cgg_call_capturing_throws)) {
+      // cgg_call's throw-site trampoline (throw_site.cc): guard plumbing
+      // between cgg_call and the guarded function, not recorded.
     } else if (w->rec->nframes < CGG_MAX_FRAMES) {
       w->rec->frames[w->rec->nframes++] = ip;
     } else {

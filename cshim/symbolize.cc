@@ -290,7 +290,10 @@ int cgg_symbolize_fault(const cgg_fault* fault, cgg_symbol* out, int max) {
   bool is_ra[CGG_MAX_FRAMES];
   int found[CGG_MAX_FRAMES];
   if (n > CGG_MAX_FRAMES) n = CGG_MAX_FRAMES;
-  for (int i = 0; i < n; i++) is_ra[i] = i > 0;  // frames[0] is the exact faulting pc
+  // frames[0] of a signal is the exact faulting pc; every frame of an
+  // exception is a return address (frames[0] returns from the throw).
+  const bool exception = fault->signo == CGG_CXX_EXCEPTION;
+  for (int i = 0; i < n; i++) is_ra[i] = i > 0 || exception;
   symbolize_many(fault->frames, is_ra, n, out, found);
   return n;
 }

@@ -45,8 +45,9 @@ type NativeFault struct {
 	PC        uintptr // instruction pointer at the fault
 	SP        uintptr // stack pointer at the fault
 	// Frames is the native stack from the faulting instruction (Frames[0]) up
-	// to the guard, innermost first. Exceptions carry none: the throwing
-	// frames are gone by the time the exception reaches the guard.
+	// to the guard, innermost first. For a C++ exception it is the stack at
+	// the throw: Frames[0] is the call that threw (its function and line),
+	// recorded before the exception unwound anything.
 	Frames []Frame
 	// Truncated is true when the native stack was deeper than the record holds.
 	Truncated bool
@@ -149,11 +150,17 @@ func (fr Frame) String() string {
 	return b.String()
 }
 
-// computeFingerprint: see Fingerprint. A C++ exception's native stack is
-// gone; its type and the Go call site identify it.
+// computeFingerprint: see Fingerprint. A C++ exception is identified by its
+// type and its throw site.
 func (f *NativeFault) computeFingerprint() string {
 	if f.Exception {
 		typ, _, _ := strings.Cut(f.Message, ":")
+		if len(f.Frames) > 0 {
+			// The exception type and the frames of its throw site.
+			return Fingerprint("c++exception|"+typ, f.Frames)
+		}
+		// No throw site was recorded (an exception that skipped the
+		// unwinder's search phase): the Go call site identifies it.
 		return Fingerprint("c++exception|"+typ, f.GoStack[:min(len(f.GoStack), 1)])
 	}
 	return Fingerprint("signal|"+strconv.Itoa(int(f.Signal)), f.Frames)

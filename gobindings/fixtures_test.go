@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -180,6 +181,72 @@ func TestContainsFollowsInit(t *testing.T) {
 	}
 	if cgoguard.Contains(0) || cgoguard.Contains(64) {
 		t.Error("Contains reports true for a signal number out of range")
+	}
+}
+
+func TestCxxExceptionNamesItsThrowSite(t *testing.T) {
+	var nf *cgoguard.NativeFault
+	if !errors.As(cgoguard.Call(fx.CxxThrow.Fn, nil), &nf) {
+		t.Fatal("not contained")
+	}
+	nf.Symbolize()
+	if len(nf.Frames) == 0 {
+		t.Fatalf("no native frames recorded at the throw:\n%+v", nf)
+	}
+	top := nf.Frames[0]
+	if top.Function != fx.CxxThrow.Name || !strings.HasSuffix(top.File, "tests/fixtures/fixtures_cxx.cc") ||
+		top.Line != fx.CxxThrowLine() {
+		t.Errorf("Frames[0] = %v, want %s at fixtures_cxx.cc:%d", top, fx.CxxThrow.Name, fx.CxxThrowLine())
+	}
+	if !strings.Contains(nf.Error(), " in "+fx.CxxThrow.Name) {
+		t.Errorf("Error() = %q, want it to name the throwing function", nf.Error())
+	}
+}
+
+// The same entry point, the same exception type and text, two throwing
+// functions: two fingerprints. The Call is the same line both times.
+func TestCxxExceptionsFromTwoThrowersHaveTwoFingerprints(t *testing.T) {
+	var prints [2]string
+	for which := range prints {
+		arg := fx.NewIntArg(which)
+		var nf *cgoguard.NativeFault
+		ok := errors.As(cgoguard.Call(fx.CxxThrowVia.Fn, arg.Ptr()), &nf)
+		arg.Free()
+		if !ok {
+			t.Fatal("not contained")
+		}
+		nf.Symbolize()
+		want := []string{"cgg_fx_cxx_thrower_a", "cgg_fx_cxx_thrower_b"}[which]
+		if len(nf.Frames) < 2 || nf.Frames[0].Function != want || nf.Frames[1].Function != fx.CxxThrowVia.Name {
+			t.Errorf("frames of thrower %d:\n%+v\nwant %s called from %s", which, nf, want, fx.CxxThrowVia.Name)
+		}
+		prints[which] = nf.Fingerprint
+	}
+	if prints[0] == "" || prints[0] == prints[1] {
+		t.Errorf("fingerprints %q and %q: want two different ones", prints[0], prints[1])
+	}
+}
+
+func TestCxxExceptionCaughtInNativeCodeLeavesNoTrace(t *testing.T) {
+	var reports atomic.Int64
+	cancel := cgoguard.OnFault(func(*cgoguard.NativeFault) { reports.Add(1) })
+	defer cancel()
+	before := cgoguard.Stats()
+	caught := fx.NewIntArg(0)
+	defer caught.Free()
+	if err := cgoguard.Call(fx.CxxThrowCaughtInside.Fn, caught.Ptr()); err != nil {
+		t.Fatalf("Call = %v, want nil", err)
+	}
+	if caught.Int() != 1 {
+		t.Errorf("the native catch block ran %d times, want 1", caught.Int())
+	}
+	after := cgoguard.Stats()
+	if after.CxxExceptions != before.CxxExceptions || after.ContainedTotal != before.ContainedTotal {
+		t.Errorf("stats moved: exceptions %d -> %d, contained %d -> %d",
+			before.CxxExceptions, after.CxxExceptions, before.ContainedTotal, after.ContainedTotal)
+	}
+	if n := reports.Load(); n != 0 {
+		t.Errorf("%d fault reports for an exception that never left native code", n)
 	}
 }
 

@@ -60,7 +60,9 @@ func (f *NativeFault) Symbolize() {
 	shimModuleOnce.Do(findShimModule)
 	frames := make([]Frame, len(f.Frames))
 	for i := range f.Frames {
-		frames[i] = symbolizeFrame(f.Frames[i].PC, i > 0)
+		// Frames[0] of a signal is the exact faulting pc; every frame of an
+		// exception is a return address (Frames[0] returns from the throw).
+		frames[i] = symbolizeFrame(f.Frames[i].PC, i > 0 || f.Exception)
 	}
 	// Frames from the guard's owner upward are cgoguard's own (cgg_call and
 	// its caller chain): cut there.

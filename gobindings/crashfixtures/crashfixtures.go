@@ -114,6 +114,12 @@ var (
 	DoubleFree        = Fixture{"cgg_fx_double_free", unsafe.Pointer(C.cgg_fx_double_free)}
 	CxxThrowInt       = Fixture{"cgg_fx_cxx_throw_int", unsafe.Pointer(C.cgg_fx_cxx_throw_int)}
 	CxxThrowForeign   = Fixture{"cgg_fx_cxx_throw_foreign", unsafe.Pointer(C.cgg_fx_cxx_throw_foreign)}
+	// CxxThrowVia throws from cgg_fx_cxx_thrower_a when its int argument is
+	// 0, else from cgg_fx_cxx_thrower_b: one entry point, two throw sites.
+	CxxThrowVia = Fixture{"cgg_fx_cxx_throw_via", unsafe.Pointer(C.cgg_fx_cxx_throw_via)}
+	// CxxThrowCaughtInside throws and catches inside native code, then adds
+	// 1 to its int argument: nothing escapes.
+	CxxThrowCaughtInside = Fixture{"cgg_fx_cxx_throw_caught_inside", unsafe.Pointer(C.cgg_fx_cxx_throw_caught_inside)}
 )
 
 // FaultOnNativeThread creates a thread in C (no Go, no alternate signal
@@ -130,6 +136,10 @@ func FaultOnNativeThread(stackSize int) (int, error) {
 // CallEmpty calls the empty fixture through plain cgo, unguarded: the
 // baseline guarded calls are compared against.
 func CallEmpty(arg unsafe.Pointer) { C.cgg_fx_empty(arg) }
+
+// CxxThrowLine is the source line of CxxThrow's throw statement (in
+// tests/fixtures/fixtures_cxx.cc).
+func CxxThrowLine() int { return int(C.cgg_fx_cxx_throw_line) }
 
 // ReadonlyAddress is the address cgg_fx_readonly_write writes to.
 func ReadonlyAddress() uintptr { return uintptr(C.cgg_fx_readonly_address()) }

@@ -169,8 +169,9 @@ type Cluster struct {
 	Signal string `json:"signal,omitempty"`
 	// Site names the function where the latest occurrence happened: the
 	// fault's Site (its innermost named native frame that is not cgo glue
-	// or the C library's abort machinery), or the Go function that panicked (or
-	// made the guarded call, for a C++ exception, whose frames are gone).
+	// or the C library's abort machinery; for a C++ exception, the function
+	// that threw), or the Go function that panicked (or made the guarded
+	// call, when no native frame has a name).
 	Site      string    `json:"site,omitempty"`
 	Count     uint64    `json:"count"`
 	FirstSeen time.Time `json:"first_seen"`

@@ -135,6 +135,41 @@ func TestLogRecordShape(t *testing.T) {
 	}
 }
 
+// An exception's log record names where it was thrown, and two throw sites
+// under one call site are two clusters.
+func TestExceptionLogRecordNamesTheThrowSite(t *testing.T) {
+	var buf bytes.Buffer
+	clusters := incident.NewClusters()
+	defer clusters.Close()
+	r := incident.Reporter{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), Clusters: clusters}
+	r.Report(context.Background(), incident.FromError(cgoguard.Call(fx.CxxThrow.Fn, nil), 0))
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	frames, _ := rec["native_frames"].([]any)
+	want := fmt.Sprintf("fixtures_cxx.cc:%d)", fx.CxxThrowLine())
+	if rec["signal"] != "cxx_exception" || len(frames) == 0 ||
+		!strings.HasPrefix(frames[0].(string), fx.CxxThrow.Name+"+") || !strings.Contains(frames[0].(string), want) {
+		t.Errorf("want native_frames[0] = %s+... (...%s ..., got record %s", fx.CxxThrow.Name, want, buf.String())
+	}
+
+	for which := range 2 {
+		arg := fx.NewIntArg(which)
+		r.Report(context.Background(), incident.FromError(cgoguard.Call(fx.CxxThrowVia.Fn, arg.Ptr()), 0))
+		arg.Free()
+	}
+	var throwers []string
+	for _, c := range clusters.Snapshot().Clusters {
+		if c.Signal == "cxx_exception" && strings.Contains(c.Site, "thrower") {
+			throwers = append(throwers, c.Site)
+		}
+	}
+	if len(throwers) != 2 {
+		t.Errorf("want one cluster per thrower, got %v", throwers)
+	}
+}
+
 func TestClustersAreBounded(t *testing.T) {
 	clusters := incident.NewClusters(incident.MaxClusters(2), incident.ExamplesPerCluster(2))
 	defer clusters.Close()

@@ -84,7 +84,11 @@ typedef struct cgg_fault {
   int nframes;    /* valid entries in frames[] */
   int truncated;  /* 1 when the stack had more frames than CGG_MAX_FRAMES */
   /* frames[0] is the faulting pc; the rest are return addresses, innermost
-   * first, as captured inside the signal handler. */
+   * first, as captured inside the signal handler. For a C++ exception every
+   * entry is a return address, recorded at the throw (before anything was
+   * unwound): frames[0] lies in the function that threw, the last entry in
+   * the guarded function. An exception caught inside native code records
+   * nothing. */
   uintptr_t frames[CGG_MAX_FRAMES];
   uint64_t id;        /* process-unique, increasing fault number (1, 2, ...) */
   uint64_t thread_id; /* kernel thread id (gettid) of the faulting thread */

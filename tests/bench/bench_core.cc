@@ -1,6 +1,7 @@
 // Core benchmarks: the cost of a guarded call against a direct one, of a
 // contained fault's round trip, and of symbolizing a 16-frame fault cold and
-// cached; plus the memory the first symbolization in a process costs.
+// cached; of C++ exceptions with and without a guard; plus the memory the
+// first symbolization in a process costs.
 //
 // Without --benchmark_repetitions the program runs 5 repetitions and reports
 // aggregates (the median is the figure to quote); it then prints the
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <string>
@@ -106,6 +108,54 @@ void BM_FaultRoundTrip(benchmark::State& state) {
 BENCHMARK(BM_FaultRoundTrip)->ComputeStatistics("min", [](const std::vector<double>& v) {
   return *std::min_element(v.begin(), v.end());
 });
+
+// C++ exceptions. The throw-site capture runs only in the unwinder's search
+// phase, when an exception reaches a guard: a throw caught inside native code
+// must cost the same with or without a guard armed on the thread.
+void BM_ThrowCaughtNoGuard(benchmark::State& state) {
+  int caught = 0;
+  for (auto _ : state) cgg_fx_cxx_throw_caught_inside(&caught);
+  benchmark::DoNotOptimize(caught);
+}
+BENCHMARK(BM_ThrowCaughtNoGuard);
+
+void ThrowCaughtLoop(void* arg) {
+  auto* state = static_cast<benchmark::State*>(arg);
+  int caught = 0;
+  for (auto _ : *state) cgg_fx_cxx_throw_caught_inside(&caught);
+  benchmark::DoNotOptimize(caught);
+}
+
+// The same throws, inside one guarded call (the guard is armed throughout).
+void BM_ThrowCaughtUnderGuard(benchmark::State& state) {
+  cgg_fault fault;
+  if (cgg_call(ThrowCaughtLoop, &state, &fault) != 0) state.SkipWithError("exception escaped");
+}
+BENCHMARK(BM_ThrowCaughtUnderGuard);
+
+// An exception escaping native code to a plain catch, and to a guard (which
+// records its throw site and type).
+void BM_ThrowEscapesToCatch(benchmark::State& state) {
+  for (auto _ : state) {
+    try {
+      cgg_fx_cxx_throw(nullptr);
+    } catch (const std::exception& e) {
+      benchmark::DoNotOptimize(e.what());
+    }
+  }
+}
+BENCHMARK(BM_ThrowEscapesToCatch);
+
+void BM_ThrowEscapesToGuard(benchmark::State& state) {
+  cgg_fault fault;
+  for (auto _ : state) {
+    if (cgg_call(cgg_fx_cxx_throw, nullptr, &fault) != CGG_CXX_EXCEPTION) {
+      state.SkipWithError("exception not contained");
+      return;
+    }
+  }
+}
+BENCHMARK(BM_ThrowEscapesToGuard);
 
 bool DeepFault(cgg_fault* fault) {
   return cgg_call(cgg_fx_deep_null_write, &g_depth, fault) == SIGSEGV &&
@@ -264,6 +314,20 @@ int main(int argc, char** argv) {
     if (direct > 0 && guarded > 0) {
       printf("guarded/direct = %.2fx (median %.2f ns vs %.2f ns; overhead %.2f ns per call)\n",
              guarded / direct, guarded, direct, guarded - direct);
+    }
+    double plain_throw = reporter.Median("BM_ThrowCaughtNoGuard");
+    double guarded_throw = reporter.Median("BM_ThrowCaughtUnderGuard");
+    if (plain_throw > 0 && guarded_throw > 0) {
+      printf(
+          "throw caught in native code, under a guard/without = %.3fx (median %.0f ns vs %.0f "
+          "ns)\n",
+          guarded_throw / plain_throw, guarded_throw, plain_throw);
+    }
+    double to_catch = reporter.Median("BM_ThrowEscapesToCatch");
+    double to_guard = reporter.Median("BM_ThrowEscapesToGuard");
+    if (to_catch > 0 && to_guard > 0) {
+      printf("escaping throw, to a guard/to a plain catch = %.2fx (median %.0f ns vs %.0f ns)\n",
+             to_guard / to_catch, to_guard, to_catch);
     }
   }
   benchmark::Shutdown();

@@ -155,8 +155,10 @@ jmp_buf g_twin_escape;
 volatile uintptr_t g_owner_fp;
 
 __attribute__((optimize("no-omit-frame-pointer"), noinline)) void EscapeRecordingOwner(void*) {
-  // cgg_call keeps a frame pointer; ours was pushed right above it.
-  g_owner_fp = *static_cast<uintptr_t*>(__builtin_frame_address(0));
+  // cgg_call keeps a frame pointer, and so does the throw-site trampoline
+  // between it and us: each frame's saved frame pointer is its caller's.
+  auto* trampoline_fp = *static_cast<uintptr_t**>(__builtin_frame_address(0));
+  g_owner_fp = *trampoline_fp;
   longjmp(g_twin_escape, 1);
 }
 

@@ -63,7 +63,7 @@ TEST(Symbolize, ReturnAddressGivesTheCallLine) {
   ASSERT_EQ(cgg_symbolize(f.frames[1], 1, &s), 0);
   EXPECT_STREQ(s.function, "cgg_call");
   EXPECT_TRUE(EndsWith(s.file, "cshim/guard.cc")) << s.file;
-  EXPECT_NE(SourceLine(s.file, s.line).find("fn(arg)"), std::string::npos)
+  EXPECT_NE(SourceLine(s.file, s.line).find("(fn, arg, &site)"), std::string::npos)
       << s.file << ":" << s.line;
   EXPECT_NE(strstr(s.module, "libcgoguard.so"), nullptr) << s.module;
   Dl_info info;
