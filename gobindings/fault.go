@@ -30,6 +30,11 @@ type Frame struct {
 	// ModuleOffset is PC minus the module's load address, the address to
 	// give addr2line.
 	ModuleOffset uintptr
+	// BuildID is the module's GNU build ID in hex ("" if it has none or for
+	// Go frames). With Module and ModuleOffset it identifies the frame in a
+	// stripped binary: cmd/cgoguard-symbolize finds the unstripped binary or
+	// its debug file by this ID and names the frame offline.
+	BuildID string
 }
 
 // NativeFault describes a fault contained inside a guarded native call. It is

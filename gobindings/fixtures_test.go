@@ -198,6 +198,10 @@ func TestCxxExceptionNamesItsThrowSite(t *testing.T) {
 		top.Line != fx.CxxThrowLine() {
 		t.Errorf("Frames[0] = %v, want %s at fixtures_cxx.cc:%d", top, fx.CxxThrow.Name, fx.CxxThrowLine())
 	}
+	if len(top.BuildID) != 40 || top.ModuleOffset == 0 {
+		t.Errorf("Frames[0] build ID %q, module offset %#x: want the module's GNU build ID and the offset in it",
+			top.BuildID, top.ModuleOffset)
+	}
 	if !strings.Contains(nf.Error(), " in "+fx.CxxThrow.Name) {
 		t.Errorf("Error() = %q, want it to name the throwing function", nf.Error())
 	}

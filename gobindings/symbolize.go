@@ -224,6 +224,7 @@ func symbolizeFrame(pc uintptr, returnAddress bool) Frame {
 		fr.Module = C.GoString(&sym.module[0])
 		fr.Offset = uintptr(sym.function_offset)
 		fr.ModuleOffset = uintptr(sym.module_offset)
+		fr.BuildID = moduleBuildID(fr.Module, pc)
 	}
 	lookup := pc
 	if returnAddress {
@@ -267,4 +268,22 @@ func findShimModule() {
 		// PLT entry.
 		shimCallStart = call
 	}
+}
+
+// buildIDs caches each module's build ID by path: modules do not change
+// while loaded, and reading the notes walks the loader's module list.
+var buildIDs sync.Map // module path -> string
+
+// moduleBuildID returns the hex GNU build ID of module, which holds pc.
+func moduleBuildID(module string, pc uintptr) string {
+	if id, ok := buildIDs.Load(module); ok {
+		return id.(string)
+	}
+	var buf [C.CGG_BUILD_ID_SIZE]C.char
+	id := ""
+	if C.cgg_module_build_id(C.uintptr_t(pc), &buf[0], C.size_t(len(buf))) == 0 {
+		id = C.GoString(&buf[0])
+	}
+	buildIDs.Store(module, id)
+	return id
 }

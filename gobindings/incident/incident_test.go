@@ -118,7 +118,7 @@ func TestLogRecordShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"incident_id", "kind", "origin", "method", "path", "signal", "fingerprint", "error",
-		"fault_id", "fault_code", "fault_addr", "fault_pc", "thread_id", "tainted", "native_frames", "go_stack"} {
+		"fault_id", "fault_code", "fault_addr", "fault_pc", "thread_id", "tainted", "native_frames", "native_modules", "go_stack"} {
 		if _, ok := rec[key]; !ok {
 			t.Errorf("record lacks %q: %s", key, lines[0])
 		}

@@ -3,6 +3,7 @@ package incident
 import (
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 )
@@ -33,6 +34,9 @@ func (inc *Incident) LogMessage() string {
 //	fault_id, fault_code, fault_addr, fault_pc, thread_id, tainted
 //	                                 native faults
 //	native_frames                    native faults: ["func+0xoff (file:line) [module+0xoff]", ...], innermost first
+//	native_modules                   native faults, one per native frame: [{"module": base name, "build_id": hex
+//	                                 GNU build ID, "offset": "0x..." (Frame.ModuleOffset)}, ...]; what
+//	                                 cmd/cgoguard-symbolize needs to name the frames of a stripped binary offline
 //	go_stack                         ["func (file:line)", ...], innermost first
 //
 // The record holds internals (addresses, function and file names): it is for
@@ -63,8 +67,13 @@ func (inc *Incident) LogAttrs() []slog.Attr {
 	goStack := inc.Stack
 	if nf := inc.Fault; nf != nil {
 		native := make([]string, len(nf.Frames), len(nf.Frames)+1)
+		modules := make([]NativeModule, len(nf.Frames))
 		for i, fr := range nf.Frames {
 			native[i] = fr.String()
+			modules[i] = NativeModule{BuildID: fr.BuildID, Offset: fmt.Sprintf("%#x", fr.ModuleOffset)}
+			if fr.Module != "" {
+				modules[i].Module = filepath.Base(fr.Module)
+			}
 		}
 		if nf.Truncated {
 			native = append(native, "(deeper frames truncated)")
@@ -76,7 +85,8 @@ func (inc *Incident) LogAttrs() []slog.Attr {
 			slog.String("fault_pc", fmt.Sprintf("%#x", nf.PC)),
 			slog.Int("thread_id", nf.ThreadID),
 			slog.Bool("tainted", cgoguard.Tainted()),
-			slog.Any("native_frames", native))
+			slog.Any("native_frames", native),
+			slog.Any("native_modules", modules))
 		goStack = goFrames(nf.GoStack)
 	}
 	gs := make([]string, len(goStack))
@@ -84,4 +94,13 @@ func (inc *Incident) LogAttrs() []slog.Attr {
 		gs[i] = goFrameString(fr)
 	}
 	return append(attrs, slog.Any("go_stack", gs))
+}
+
+// NativeModule locates one native frame in its module, in an incident's log
+// record (native_modules): enough to symbolize the frame offline against the
+// unstripped binary or its debug file, found by BuildID.
+type NativeModule struct {
+	Module  string `json:"module"`   // base name of the executable or shared object ("" if unknown)
+	BuildID string `json:"build_id"` // hex GNU build ID ("" if the module has none)
+	Offset  string `json:"offset"`   // "0x..." the frame's address minus the module's load address
 }

@@ -202,6 +202,19 @@ CGG_API void cgg_symbol_cache_clear(void);
 /* Number of cached addresses. */
 CGG_API size_t cgg_symbol_cache_size(void);
 
+/* Longest hex build ID cgg_module_build_id writes, NUL included (a 160-bit
+ * SHA-1 ID, what GNU ld and Go's linker emit, needs 41). */
+#define CGG_BUILD_ID_SIZE 129
+
+/* Writes the GNU build ID (NT_GNU_BUILD_ID note) of the executable or shared
+ * object that holds `pc` into out, as lowercase hex: with it and
+ * cgg_symbol.module_offset, a frame of a stripped binary can be symbolized
+ * later against the unstripped binary or its separate debug file
+ * (.build-id/xx/rest.debug). Ordinary context only. Returns 0; EINVAL for a
+ * NULL out or size 0; ENOENT when no loaded module holds pc; ENODATA when the
+ * module has no build ID; ERANGE when size is too small. out is "" on error. */
+CGG_API int cgg_module_build_id(uintptr_t pc, char* out, size_t size);
+
 /* ---- Reports ------------------------------------------------------------ */
 
 /* A report callback. Runs after the jump back, on the faulting thread, in

@@ -1,6 +1,7 @@
 // Symbolization of fault addresses: function, file, line, module and
 // offsets; per-address caching.
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -159,6 +160,38 @@ TEST(Symbolize, ConcurrentThreadsAgree) {
           << "thread " << i << " frame " << k;
     }
   }
+}
+
+}  // namespace
+
+namespace {
+
+std::string BuildId(uintptr_t pc) {
+  char id[CGG_BUILD_ID_SIZE];
+  EXPECT_EQ(cgg_module_build_id(pc, id, sizeof id), 0);
+  return id;
+}
+
+// Each module's GNU build ID, for symbolizing stripped binaries offline.
+TEST(ModuleBuildId, NamesTheModuleThatHoldsThePc) {
+  std::string fixtures = BuildId(reinterpret_cast<uintptr_t>(&cgg_fx_null_write));
+  EXPECT_EQ(fixtures.size(), 40u) << fixtures;  // SHA-1, as GNU ld emits it
+  EXPECT_EQ(fixtures.find_first_not_of("0123456789abcdef"), std::string::npos) << fixtures;
+  EXPECT_EQ(BuildId(reinterpret_cast<uintptr_t>(&cgg_fx_cxx_throw)), fixtures);
+  std::string shim = BuildId(reinterpret_cast<uintptr_t>(&cgg_call));
+  EXPECT_EQ(shim.size(), 40u);
+  EXPECT_NE(shim, fixtures);
+}
+
+TEST(ModuleBuildId, ClearErrors) {
+  char id[CGG_BUILD_ID_SIZE];
+  const uintptr_t pc = reinterpret_cast<uintptr_t>(&cgg_call);
+  EXPECT_EQ(cgg_module_build_id(pc, nullptr, sizeof id), EINVAL);
+  EXPECT_EQ(cgg_module_build_id(pc, id, 0), EINVAL);
+  EXPECT_EQ(cgg_module_build_id(pc, id, 8), ERANGE);
+  EXPECT_STREQ(id, "");
+  EXPECT_EQ(cgg_module_build_id(0x10, id, sizeof id), ENOENT);
+  EXPECT_STREQ(id, "");
 }
 
 }  // namespace
