@@ -97,9 +97,11 @@ func TestFaultStormKeepsThreadCount(t *testing.T) {
 	t.Logf("OS threads after %d goroutines x %d calls: clean %d, faulting %d", stormGoroutines, stormCalls, clean, faults)
 	// A few more than the clean storm are expected: the scheduler hands the
 	// P of a cgo call that outlasts sysmon's tick (20 µs and up) to a new
-	// thread, which a loaded machine makes common for a fault's few µs. A
-	// report that pins the thread costs about one thread per goroutine.
-	if limit := clean + 32; faults > limit {
+	// thread, which a loaded machine (or the race detector) makes common for
+	// a fault's few µs; tens were seen on a 2-core machine at load 15. A
+	// report that pins the thread costs about one thread per goroutine
+	// (4,000 here), so the bound sits far from both.
+	if limit := clean + stormGoroutines/16; faults > limit {
 		t.Errorf("faulting storm ended with %d OS threads, clean storm with %d: want at most %d", faults, clean, limit)
 	}
 }
