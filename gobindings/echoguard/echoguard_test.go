@@ -1,8 +1,6 @@
 package echoguard_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,9 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +20,7 @@ import (
 	"github.com/cgoguard/cgoguard/gobindings/echoguard"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 	"github.com/cgoguard/cgoguard/gobindings/quarantine"
 )
 
@@ -35,48 +32,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var incidentID = regexp.MustCompile(`^[0-9a-f]{16}$`)
-
-var internals = []string{"0x", "cgg_", "SIGSEGV", "segmentation", ".go", ".c:", "goroutine", "runtime.", "echoguard_test"}
-
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logs) withID(t *testing.T, id string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
-		var rec map[string]any
-		if line == "" {
-			continue
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("not one JSON record: %s", line)
-		}
-		if rec["incident_id"] == id {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
-
 type app struct {
 	srv      *httptest.Server
-	logs     *logs
+	logs     *testlog.Sink
 	clusters *incident.Clusters
 }
 
@@ -124,7 +82,7 @@ func newApp(t *testing.T, withMiddleware bool) *app {
 	q := quarantine.New(quarantine.Threshold(1), quarantine.Cooldown(42*time.Second))
 	site := q.Site("decoder")
 	site.Call(fx.NullWrite.Fn, nil) // trips the site, before the clusters count
-	a := &app{logs: &logs{}, clusters: incident.NewClusters()}
+	a := &app{logs: &testlog.Sink{}, clusters: incident.NewClusters()}
 	t.Cleanup(a.clusters.Close)
 	rep := httpguard.WithReporter(incident.Reporter{Logger: slog.New(slog.NewJSONHandler(a.logs, nil)), Clusters: a.clusters})
 
@@ -165,15 +123,11 @@ func (a *app) checkIncident(t *testing.T, path, kind string) {
 	r := a.get(t, path)
 	id := r.header.Get(httpguard.HeaderIncidentID)
 	want := `{"error":"internal server error","incident_id":"` + id + `"}` + "\n"
-	if r.status != 500 || !incidentID.MatchString(id) || r.body != want {
+	if r.status != 500 || !testlog.IncidentID.MatchString(id) || r.body != want {
 		t.Fatalf("%s: got %d %q (incident %q), want 500 with the incident ID only", path, r.status, r.body, id)
 	}
-	for _, bad := range internals {
-		if strings.Contains(r.body, bad) {
-			t.Errorf("%s: the body leaks %q", path, bad)
-		}
-	}
-	if recs := a.logs.withID(t, id); len(recs) != 1 || recs[0]["kind"] != kind || recs[0]["path"] != path {
+	testlog.NoInternals(t, path+": the body", r.body, "echoguard_test")
+	if recs := a.logs.WithID(t, id); len(recs) != 1 || recs[0]["kind"] != kind || recs[0]["path"] != path {
 		t.Errorf("%s: records %v, want one %s record", path, recs, kind)
 	}
 }
@@ -191,7 +145,7 @@ func TestReturnedAndPanickedFaultsAreIncidents(t *testing.T) {
 		t.Errorf("clusters %+v", snap.Totals)
 	}
 	for _, cl := range snap.Clusters {
-		if ex := cl.Examples[0]; !incidentID.MatchString(ex.IncidentID) {
+		if ex := cl.Examples[0]; !testlog.IncidentID.MatchString(ex.IncidentID) {
 			t.Errorf("cluster %s has no incident: %+v", cl.Fingerprint, ex)
 		}
 	}

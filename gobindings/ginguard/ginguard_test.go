@@ -1,17 +1,13 @@
 package ginguard_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +18,7 @@ import (
 	"github.com/cgoguard/cgoguard/gobindings/ginguard"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 	"github.com/cgoguard/cgoguard/gobindings/quarantine"
 )
 
@@ -34,54 +31,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var incidentID = regexp.MustCompile(`^[0-9a-f]{16}$`)
-
-// internals must never reach a client.
-var internals = []string{"0x", "cgg_", "SIGSEGV", "segmentation", ".go", ".c:", "goroutine", "runtime.", "ginguard_test"}
-
-// logs is a JSON slog sink the test reads back.
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logs) withID(t *testing.T, id string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
-		var rec map[string]any
-		if line == "" {
-			continue
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("not one JSON record: %s", line)
-		}
-		if rec["incident_id"] == id {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // app is a gin engine as a user wires it: gin.New, a status-recording
 // middleware (standing for gin.Logger) and ginguard, then the routes.
 type app struct {
 	srv      *httptest.Server
-	logs     *logs
+	logs     *testlog.Sink
 	clusters *incident.Clusters
 	statuses chan int // what gin's writer reported to the outer middleware
 }
@@ -90,7 +44,7 @@ func newApp(t *testing.T, outer ...gin.HandlerFunc) *app {
 	q := quarantine.New(quarantine.Threshold(1), quarantine.Cooldown(42*time.Second))
 	site := q.Site("decoder")
 	site.Call(fx.NullWrite.Fn, nil) // trips the site (before the clusters count)
-	a := &app{logs: &logs{}, clusters: incident.NewClusters(), statuses: make(chan int, 16)}
+	a := &app{logs: &testlog.Sink{}, clusters: incident.NewClusters(), statuses: make(chan int, 16)}
 	t.Cleanup(a.clusters.Close)
 	rep := incident.Reporter{Logger: slog.New(slog.NewJSONHandler(a.logs, nil)), Clusters: a.clusters}
 
@@ -183,16 +137,12 @@ func (a *app) checkIncident(t *testing.T, r response, path, kind string) string 
 	t.Helper()
 	id := r.header.Get(httpguard.HeaderIncidentID)
 	want := `{"error":"internal server error","incident_id":"` + id + `"}` + "\n"
-	if r.status != 500 || !incidentID.MatchString(id) || r.body != want || r.header.Get("Content-Type") != "application/json" {
+	if r.status != 500 || !testlog.IncidentID.MatchString(id) || r.body != want || r.header.Get("Content-Type") != "application/json" {
 		t.Fatalf("%s: got %d %q (incident %q, Content-Type %q), want 500 with the incident ID only",
 			path, r.status, r.body, id, r.header.Get("Content-Type"))
 	}
-	for _, bad := range internals {
-		if strings.Contains(r.body, bad) {
-			t.Errorf("%s: the body leaks %q", path, bad)
-		}
-	}
-	recs := a.logs.withID(t, id)
+	testlog.NoInternals(t, path+": the body", r.body, "ginguard_test")
+	recs := a.logs.WithID(t, id)
 	if len(recs) != 1 || recs[0]["kind"] != kind || recs[0]["path"] != path || recs[0]["method"] != "GET" {
 		t.Errorf("%s: records %v, want one %s record for GET %s", path, recs, kind, path)
 	}
@@ -213,7 +163,7 @@ func TestFaultsAndPanicsAreOneIncidentEach(t *testing.T) {
 		t.Errorf("clusters %+v, want 2 faults and 1 panic in 3 clusters", snap.Totals)
 	}
 	for _, cl := range snap.Clusters {
-		if ex := cl.Examples[len(cl.Examples)-1]; !incidentID.MatchString(ex.IncidentID) || ex.Origin != "http" {
+		if ex := cl.Examples[len(cl.Examples)-1]; !testlog.IncidentID.MatchString(ex.IncidentID) || ex.Origin != "http" {
 			t.Errorf("cluster %s: the example is not tied to its incident: %+v", cl.Fingerprint, ex)
 		}
 	}

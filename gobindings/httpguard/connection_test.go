@@ -11,38 +11,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 )
 
-// serverLog captures what net/http itself logs (panics it recovered,
-// superfluous WriteHeader calls).
-type serverLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *serverLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *serverLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-// newServer serves h; done receives a value each time h has returned (or
-// panicked), so a test knows the middleware has finished with a request
-// whatever the client saw.
-func newServer(t *testing.T, h http.Handler) (srv *httptest.Server, sl *serverLog, done <-chan struct{}) {
-	sl = &serverLog{}
+// newServer serves h. sl captures what net/http itself logs (panics it
+// recovered, superfluous WriteHeader calls); done receives a value each time
+// h has returned (or panicked), so a test knows the middleware has finished
+// with a request whatever the client saw.
+func newServer(t *testing.T, h http.Handler) (srv *httptest.Server, sl *testlog.Sink, done <-chan struct{}) {
+	sl = &testlog.Sink{}
 	doneCh := make(chan struct{}, 16)
 	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() { doneCh <- struct{}{} }()
@@ -75,7 +57,7 @@ func TestErrAbortHandlerAbortsTheConnection(t *testing.T) {
 		t.Fatalf("got a response (%d), want the connection aborted", resp.StatusCode)
 	}
 	wait(t, done)
-	if recs := logs.records(t); len(recs) != 0 {
+	if recs := logs.Records(t); len(recs) != 0 {
 		t.Errorf("ErrAbortHandler was logged: %v", recs)
 	}
 	if s := serverLog.String(); s != "" {
@@ -113,17 +95,17 @@ func TestClientThatWentAwayIsNotLoggedAsAFault(t *testing.T) {
 	conn.Close()
 
 	wait(t, done)
-	if recs := logs.atLeast(t, slog.LevelInfo); len(recs) != 0 {
+	if recs := atLeast(t, logs, slog.LevelInfo); len(recs) != 0 {
 		t.Errorf("a client that went away was logged as a fault: %v", recs)
 	}
 	var gone int
-	for _, rec := range logs.records(t) {
+	for _, rec := range logs.Records(t) {
 		if rec["msg"] == "client went away" && rec["path"] == "/stream" {
 			gone++
 		}
 	}
 	if gone != 1 {
-		t.Errorf("want one debug record for the departed client, got %v", logs.records(t))
+		t.Errorf("want one debug record for the departed client, got %v", logs.Records(t))
 	}
 	if s := serverLog.String(); strings.Contains(s, "panic") {
 		t.Errorf("net/http logged a panic: %s", s)
@@ -157,7 +139,7 @@ func TestPanicAfterHeadersWritesNoSecondHeader(t *testing.T) {
 	if resp.Header.Get(httpguard.HeaderIncidentID) != "" {
 		t.Error("an incident header on a response started before the panic")
 	}
-	recs := logs.atLeast(t, slog.LevelError)
+	recs := atLeast(t, logs, slog.LevelError)
 	if len(recs) != 1 || recs[0]["kind"] != "panic" || recs[0]["error"] != "too late" {
 		t.Errorf("want the panic logged once, got %v", recs)
 	}
@@ -193,7 +175,7 @@ func TestPanicAfterHijackIsReportedOnly(t *testing.T) {
 		t.Errorf("the connection carried %q", got)
 	}
 	wait(t, done)
-	if recs := logs.atLeast(t, slog.LevelError); len(recs) != 1 || recs[0]["error"] != "after hijack" {
+	if recs := atLeast(t, logs, slog.LevelError); len(recs) != 1 || recs[0]["error"] != "after hijack" {
 		t.Errorf("want the panic logged once, got %v", recs)
 	}
 	if s := serverLog.String(); s != "" {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -16,22 +15,17 @@ import (
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 )
 
-var incidentIDPattern = regexp.MustCompile(`^[0-9a-f]{16}$`)
-
-// internals are substrings that must never reach a client: addresses,
-// function, file and module names, stack markers.
-var internals = []string{"0x", "cgg_", "recurse_forever", "compare_faulting", ".c:", ".go", ".so",
-	"goroutine", "runtime.", "httpguard_test", "SIGSEGV", "segmentation", "secret_function", "std::"}
+// fixtureInternals must never reach a client either, besides
+// testlog.Internals: the fixtures' function and module names, C++ names,
+// this test package's name.
+var fixtureInternals = []string{"recurse_forever", "compare_faulting", ".so", "httpguard_test", "secret_function", "std::"}
 
 func assertNoInternals(t *testing.T, what, s string) {
 	t.Helper()
-	for _, bad := range internals {
-		if strings.Contains(s, bad) {
-			t.Errorf("%s leaks %q: %s", what, bad, s)
-		}
-	}
+	testlog.NoInternals(t, what, s, fixtureInternals...)
 }
 
 type response struct {
@@ -69,7 +63,7 @@ func checkIncidentResponse(t *testing.T, r response) string {
 		t.Fatalf("status %d, want 500; body %q", r.status, r.body)
 	}
 	id := r.header.Get(httpguard.HeaderIncidentID)
-	if !incidentIDPattern.MatchString(id) {
+	if !testlog.IncidentID.MatchString(id) {
 		t.Fatalf("%s = %q, want 16 hex digits", httpguard.HeaderIncidentID, id)
 	}
 	var body map[string]string
@@ -116,7 +110,7 @@ func TestEveryCrashAnswers500WithAnIncidentIDAndNoInternals(t *testing.T) {
 	for _, c := range crashes {
 		t.Run(strings.TrimPrefix(c.path, "/"), func(t *testing.T) {
 			id := checkIncidentResponse(t, get(t, client, srv.URL+c.path))
-			recs := logs.withID(t, id)
+			recs := logs.WithID(t, id)
 			if len(recs) != 1 {
 				t.Fatalf("%d log records carry incident %s, want 1", len(recs), id)
 			}
@@ -151,7 +145,7 @@ func TestPlainTextBodyByAccept(t *testing.T) {
 	defer srv.Close()
 	r := get(t, srv.Client(), srv.URL+"/crash/null-write", "Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
 	id := r.header.Get(httpguard.HeaderIncidentID)
-	if r.status != 500 || !incidentIDPattern.MatchString(id) || r.body != "internal server error (incident "+id+")\n" ||
+	if r.status != 500 || !testlog.IncidentID.MatchString(id) || r.body != "internal server error (incident "+id+")\n" ||
 		!strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
 		t.Errorf("got %d %q %q (Content-Type %q)", r.status, id, r.body, r.header.Get("Content-Type"))
 	}
@@ -164,7 +158,7 @@ func TestWriteErrorAnswersLikeAPanic(t *testing.T) {
 		OnIncident: func(_ context.Context, inc *incident.Incident) { hooked = append(hooked, inc) }})))
 	defer srv.Close()
 	id := checkIncidentResponse(t, get(t, srv.Client(), srv.URL+"/write-error/null-read"))
-	recs := logs.withID(t, id)
+	recs := logs.WithID(t, id)
 	if len(recs) != 1 || recs[0]["kind"] != "native_fault" || recs[0]["signal"] != "SIGSEGV" {
 		t.Errorf("records for %s: %v", id, recs)
 	}

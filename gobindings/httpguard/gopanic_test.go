@@ -27,7 +27,7 @@ func TestGoPanicIsContainedInEveryBuild(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError {
 		t.Errorf("status %d, want 500", rec.Code)
 	}
-	if recs := logs.records(t); len(recs) != 1 || recs[0]["kind"] != "panic" {
+	if recs := logs.Records(t); len(recs) != 1 || recs[0]["kind"] != "panic" {
 		t.Errorf("log records %v, want one panic incident", recs)
 	}
 	rec = httptest.NewRecorder()

@@ -16,6 +16,7 @@ import (
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 	"github.com/cgoguard/cgoguard/gobindings/quarantine"
 )
 
@@ -41,7 +42,7 @@ func TestCustomResponderAndIncidentCallback(t *testing.T) {
 
 	r := get(t, srv.Client(), srv.URL+"/crash/cxx-exception")
 	id := r.header.Get(httpguard.HeaderIncidentID)
-	if r.status != http.StatusTeapot || r.body != "custom "+id || !incidentIDPattern.MatchString(id) {
+	if r.status != http.StatusTeapot || r.body != "custom "+id || !testlog.IncidentID.MatchString(id) {
 		t.Errorf("got %d %q (incident %q), want the custom response with the incident header", r.status, r.body, id)
 	}
 	mu.Lock()
@@ -163,7 +164,7 @@ func TestClustersCountExactly(t *testing.T) {
 	// native frames from the fault, the guarded call, the Go frames out to
 	// the server's loop, the request.
 	ex := write.Examples[1]
-	if ex.Request != "GET /crash/null-write" || ex.Origin != "http" || !incidentIDPattern.MatchString(ex.IncidentID) ||
+	if ex.Request != "GET /crash/null-write" || ex.Origin != "http" || !testlog.IncidentID.MatchString(ex.IncidentID) ||
 		!strings.Contains(ex.GuardedCall, "httpguard_test.testMux") || len(ex.NativeFrames) == 0 ||
 		!strings.Contains(ex.NativeFrames[0], "cgg_fx_null_write") ||
 		!strings.Contains(ex.GoStack[0], "httpguard_test.testMux") ||

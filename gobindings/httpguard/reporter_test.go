@@ -12,6 +12,7 @@ import (
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 )
 
 type traceKey struct{}
@@ -61,10 +62,10 @@ func TestWriteErrorOutsideTheMiddlewareTakesOptions(t *testing.T) {
 	defer srv.Close()
 	r := get(t, srv.Client(), srv.URL+"/bare")
 	id := r.header.Get(httpguard.HeaderIncidentID)
-	if r.status != http.StatusBadGateway || r.body != "custom "+id || !incidentIDPattern.MatchString(id) {
+	if r.status != http.StatusBadGateway || r.body != "custom "+id || !testlog.IncidentID.MatchString(id) {
 		t.Errorf("got %d %q (incident %q), want the custom responder's answer", r.status, r.body, id)
 	}
-	if recs := logs.withID(t, id); len(recs) != 1 || recs[0]["path"] != "/bare" || hooked != 1 {
+	if recs := logs.WithID(t, id); len(recs) != 1 || recs[0]["path"] != "/bare" || hooked != 1 {
 		t.Errorf("the user's logger got %v, the hook ran %d times; want one record and one call", recs, hooked)
 	}
 }
@@ -84,7 +85,7 @@ func TestWriteErrorOptionsApplyOnTopOfTheMiddlewares(t *testing.T) {
 	defer srv.Close()
 	r := get(t, srv.Client(), srv.URL+"/")
 	id := r.header.Get(httpguard.HeaderIncidentID)
-	if r.status != http.StatusTeapot || len(logs.withID(t, id)) != 1 {
-		t.Errorf("got %d, %d records for %q; want 418 and the middleware's logger", r.status, len(logs.withID(t, id)), id)
+	if r.status != http.StatusTeapot || len(logs.WithID(t, id)) != 1 {
+		t.Errorf("got %d, %d records for %q; want 418 and the middleware's logger", r.status, len(logs.WithID(t, id)), id)
 	}
 }

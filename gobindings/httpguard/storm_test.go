@@ -18,6 +18,7 @@ import (
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 )
 
 // 10,000 requests, one in ten crashing (native faults of every kind, a C++
@@ -81,7 +82,7 @@ func TestCrashStorm(t *testing.T) {
 					failures = append(failures, fmt.Sprintf("%s: %v", path, err))
 				case !crash && (status != 200 || body != "ok\n"):
 					failures = append(failures, fmt.Sprintf("%s: %d %q", path, status, body))
-				case crash && (status != 500 || !incidentIDPattern.MatchString(id) || ids[id]):
+				case crash && (status != 500 || !testlog.IncidentID.MatchString(id) || ids[id]):
 					failures = append(failures, fmt.Sprintf("%s: %d, incident %q (duplicate: %v)", path, status, id, ids[id]))
 				case crash:
 					ids[id] = true

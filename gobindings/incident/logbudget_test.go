@@ -1,17 +1,15 @@
 package incident_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 )
 
 type fakeClock struct {
@@ -31,42 +29,11 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// syncBuffer is a log sink that tests read while reports may still write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// records returns the JSON records written so far.
-func (b *syncBuffer) records(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("not a JSON record: %q", line)
-		}
-		out = append(out, rec)
-	}
-	return out
-}
-
 // budgetReporter reports into its own log, clusters and budget (records
 // full records per minute, on clk), counting the callbacks.
 type budgetReporter struct {
 	incident.Reporter
-	log      *syncBuffer
+	log      *testlog.Sink
 	clusters *incident.Clusters
 	budget   *incident.LogBudget
 	mu       sync.Mutex
@@ -74,7 +41,7 @@ type budgetReporter struct {
 }
 
 func newBudgetReporter(t *testing.T, records int, clk *fakeClock) *budgetReporter {
-	br := &budgetReporter{log: &syncBuffer{}, hooked: map[string]int{}}
+	br := &budgetReporter{log: &testlog.Sink{}, hooked: map[string]int{}}
 	br.clusters = incident.NewClusters()
 	t.Cleanup(br.clusters.Close)
 	br.budget = incident.NewLogBudget(records, time.Minute, incident.WithBudgetClock(clk.Now))
@@ -126,7 +93,7 @@ func TestLogBudgetBoundsAStormOfOneFingerprint(t *testing.T) {
 		ids[last.ID] = true
 		clk.Advance(10 * time.Millisecond) // 10 s in all, within the minute
 	}
-	full, summaries := split(br.log.records(t))
+	full, summaries := split(br.log.Records(t))
 	if len(full) != 3 || len(summaries) != 0 {
 		t.Fatalf("%d full records and %d summaries during the window, want 3 and 0", len(full), len(summaries))
 	}
@@ -144,7 +111,7 @@ func TestLogBudgetBoundsAStormOfOneFingerprint(t *testing.T) {
 	// (a new window).
 	clk.Advance(time.Minute)
 	next := br.report("storm")
-	recs := br.log.records(t)
+	recs := br.log.Records(t)
 	if len(recs) != 5 {
 		t.Fatalf("want 3 + summary + new full record, got %d records", len(recs))
 	}
@@ -169,7 +136,7 @@ func TestLogBudgetNeverHidesANewFingerprint(t *testing.T) {
 		br.report("a")
 	}
 	b := br.report("b")
-	full, _ := split(br.log.records(t))
+	full, _ := split(br.log.Records(t))
 	if len(full) != 2 || full[1]["incident_id"] != b.ID || full[1]["fingerprint"] != "b" {
 		t.Fatalf("full records %v", full)
 	}
@@ -185,7 +152,7 @@ func TestLogBudgetWindowRollover(t *testing.T) {
 			br.report("quiet")
 		}
 		clk.Advance(time.Minute)
-		if full, summaries := split(br.log.records(t)); len(full) != 2*(window+1) || len(summaries) != 0 {
+		if full, summaries := split(br.log.Records(t)); len(full) != 2*(window+1) || len(summaries) != 0 {
 			t.Fatalf("window %d: %d full records, %d summaries", window, len(full), len(summaries))
 		}
 	}
@@ -198,7 +165,7 @@ func TestLogBudgetWindowRollover(t *testing.T) {
 	br.report("edge")
 	clk.Advance(time.Nanosecond)
 	br.report("edge")
-	full, summaries := split(br.log.records(t))
+	full, summaries := split(br.log.Records(t))
 	if len(summaries) != 1 || summaries[0]["suppressed"] != 2.0 || len(full) != 6+2+1 {
 		t.Fatalf("%d full records, summaries %v", len(full), summaries)
 	}
@@ -214,7 +181,7 @@ func TestLogBudgetSummaryOfAQuietFingerprint(t *testing.T) {
 	}
 	clk.Advance(2 * time.Minute)
 	br.report("other")
-	if _, summaries := split(br.log.records(t)); len(summaries) != 1 || summaries[0]["fingerprint"] != "went-quiet" ||
+	if _, summaries := split(br.log.Records(t)); len(summaries) != 1 || summaries[0]["fingerprint"] != "went-quiet" ||
 		summaries[0]["suppressed"] != 4.0 {
 		t.Fatalf("summaries %v", summaries)
 	}
@@ -224,13 +191,13 @@ func TestLogBudgetSummaryOfAQuietFingerprint(t *testing.T) {
 	}
 	br.budget.Flush()
 	br.budget.Flush() // nothing left to say
-	_, summaries := split(br.log.records(t))
+	_, summaries := split(br.log.Records(t))
 	if len(summaries) != 2 || summaries[1]["fingerprint"] != "flushed" || summaries[1]["suppressed"] != 2.0 {
 		t.Fatalf("summaries %v", summaries)
 	}
 	// Flush closed the window: the next incident is logged in full.
 	next := br.report("flushed")
-	if recs := br.log.records(t); recs[len(recs)-1]["incident_id"] != next.ID {
+	if recs := br.log.Records(t); recs[len(recs)-1]["incident_id"] != next.ID {
 		t.Errorf("after Flush: %v", recs[len(recs)-1])
 	}
 }
@@ -300,7 +267,7 @@ func TestLogBudgetConcurrentReports(t *testing.T) {
 	}
 	wg.Wait()
 	br.budget.Flush()
-	full, summaries := split(br.log.records(t))
+	full, summaries := split(br.log.Records(t))
 	counted := map[string]float64{}
 	for _, rec := range full {
 		counted[rec["fingerprint"].(string)]++
@@ -335,7 +302,7 @@ func TestLogBudgetFollowsBoundedFingerprints(t *testing.T) {
 	for i := range incident.MaxBudgetWindows {
 		br.report(fmt.Sprint("fp-", i))
 	}
-	full, summaries := split(br.log.records(t))
+	full, summaries := split(br.log.Records(t))
 	if len(full) != 1+incident.MaxBudgetWindows || len(summaries) != 1 || summaries[0]["fingerprint"] != "oldest" {
 		t.Fatalf("%d full records, summaries %v", len(full), summaries)
 	}
@@ -343,7 +310,7 @@ func TestLogBudgetFollowsBoundedFingerprints(t *testing.T) {
 
 // The zero Reporter uses the default budget; UnlimitedLogRecords logs all.
 func TestLogBudgetDefaultAndUnlimited(t *testing.T) {
-	log := &syncBuffer{}
+	log := &testlog.Sink{}
 	clusters := incident.NewClusters()
 	defer clusters.Close()
 	r := incident.Reporter{Logger: slog.New(slog.NewJSONHandler(log, nil)), Clusters: clusters}
@@ -351,17 +318,17 @@ func TestLogBudgetDefaultAndUnlimited(t *testing.T) {
 	for range incident.DefaultLogRecords + 5 {
 		r.Report(context.Background(), &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Fingerprint: fp})
 	}
-	if n := len(log.records(t)); n != incident.DefaultLogRecords {
+	if n := len(log.Records(t)); n != incident.DefaultLogRecords {
 		t.Errorf("default budget: %d records, want %d", n, incident.DefaultLogRecords)
 	}
 
-	log = &syncBuffer{}
+	log = &testlog.Sink{}
 	r.Logger = slog.New(slog.NewJSONHandler(log, nil))
 	r.LogBudget = incident.NewLogBudget(incident.UnlimitedLogRecords, 0)
 	for range 100 {
 		r.Report(context.Background(), &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Fingerprint: "unlimited"})
 	}
-	if n := len(log.records(t)); n != 100 {
+	if n := len(log.Records(t)); n != 100 {
 		t.Errorf("unlimited: %d records, want 100", n)
 	}
 }
@@ -372,7 +339,7 @@ func TestLogBudgetIsPerLogger(t *testing.T) {
 	budget := incident.NewLogBudget(2, time.Minute, incident.WithBudgetClock(clk.Now))
 	clusters := incident.NewClusters()
 	defer clusters.Close()
-	logs := []*syncBuffer{{}, {}}
+	logs := []*testlog.Sink{{}, {}}
 	for _, log := range logs {
 		r := incident.Reporter{Logger: slog.New(slog.NewJSONHandler(log, nil)), Clusters: clusters, LogBudget: budget}
 		for range 5 {
@@ -381,7 +348,7 @@ func TestLogBudgetIsPerLogger(t *testing.T) {
 	}
 	budget.Flush()
 	for i, log := range logs {
-		if full, summaries := split(log.records(t)); len(full) != 2 || len(summaries) != 1 || summaries[0]["suppressed"] != 3.0 {
+		if full, summaries := split(log.Records(t)); len(full) != 2 || len(summaries) != 1 || summaries[0]["suppressed"] != 3.0 {
 			t.Errorf("logger %d: %d full records, summaries %v", i, len(full), summaries)
 		}
 	}

@@ -43,7 +43,7 @@ func TestGoContainsAGoroutinePanic(t *testing.T) {
 	if len(inc.Stack) == 0 || !strings.Contains(inc.Stack[0].Function, "TestGoContainsAGoroutinePanic") {
 		t.Errorf("the stack should start at the panicking function: %v", inc.Stack)
 	}
-	recs := s.records(t)
+	recs := s.Records(t)
 	if len(recs) != 1 || recs[0]["incident_id"] != inc.ID || recs[0]["goroutine"] != "cache-warmer" ||
 		recs[0]["kind"] != "panic" || recs[0]["level"] != "ERROR" {
 		t.Errorf("log records %v", recs)
@@ -143,7 +143,7 @@ func TestGroupNativeFaultStaysANativeFault(t *testing.T) {
 				}
 				reported = 1
 			}
-			if n := len(s.records(t)); n != reported {
+			if n := len(s.Records(t)); n != reported {
 				t.Errorf("%d log records, want %d", n, reported)
 			}
 			if snap := s.clusters.Snapshot(); snap.Totals.NativeFaults != 1 {

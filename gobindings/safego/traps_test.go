@@ -44,7 +44,7 @@ func TestGroupMemberEndedByGoexitIsAnError(t *testing.T) {
 		len(inc.Stack) == 0 || !strings.HasSuffix(inc.Stack[0].Function, "safego_test.stopEarly") {
 		t.Errorf("incident %+v (stack %v), want a goexit incident whose stack starts at the caller of Goexit", inc, inc.Stack)
 	}
-	recs := s.records(t)
+	recs := s.Records(t)
 	if len(recs) != 1 || recs[0]["kind"] != "goexit" || recs[0]["incident_id"] != inc.ID {
 		t.Errorf("records %v", recs)
 	}

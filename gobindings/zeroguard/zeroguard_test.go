@@ -1,8 +1,6 @@
 package zeroguard_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +19,7 @@ import (
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 	"github.com/cgoguard/cgoguard/gobindings/quarantine"
 	"github.com/cgoguard/cgoguard/gobindings/zeroguard"
 )
@@ -34,45 +31,6 @@ func TestMain(m *testing.M) {
 	<-cgoguard.SymbolizerReady() // tests read fault names right after Call
 	logx.Disable()
 	os.Exit(m.Run())
-}
-
-var incidentID = regexp.MustCompile(`^[0-9a-f]{16}$`)
-
-var internals = []string{"0x", "cgg_", "SIGSEGV", "segmentation", ".go", ".c:", "goroutine", "runtime.", "zeroguard_test"}
-
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logs) withID(t *testing.T, id string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
-		var rec map[string]any
-		if line == "" {
-			continue
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("not one JSON record: %s", line)
-		}
-		if rec["incident_id"] == id {
-			out = append(out, rec)
-		}
-	}
-	return out
 }
 
 // freePort returns a loopback port nothing listens on now.
@@ -87,7 +45,7 @@ func freePort(t *testing.T) int {
 
 type app struct {
 	url      string
-	logs     *logs
+	logs     *testlog.Sink
 	clusters *incident.Clusters
 }
 
@@ -97,7 +55,7 @@ func newApp(t *testing.T) *app {
 	q := quarantine.New(quarantine.Threshold(1), quarantine.Cooldown(42*time.Second))
 	site := q.Site("decoder")
 	site.Call(fx.NullWrite.Fn, nil) // trips the site, before the clusters count
-	a := &app{logs: &logs{}, clusters: incident.NewClusters()}
+	a := &app{logs: &testlog.Sink{}, clusters: incident.NewClusters()}
 	t.Cleanup(a.clusters.Close)
 	rep := incident.Reporter{Logger: slog.New(slog.NewJSONHandler(a.logs, nil)), Clusters: a.clusters}
 
@@ -175,16 +133,12 @@ func TestFaultsAndPanicsAreIncidentsInGoZerosChain(t *testing.T) {
 		r := a.get(path)
 		id := r.header.Get(httpguard.HeaderIncidentID)
 		want := `{"error":"internal server error","incident_id":"` + id + `"}` + "\n"
-		if r.status != 500 || !incidentID.MatchString(id) || r.body != want {
+		if r.status != 500 || !testlog.IncidentID.MatchString(id) || r.body != want {
 			t.Errorf("%s: got %d %q (incident %q, %v), want 500 with the incident ID only", path, r.status, r.body, id, r.err)
 			continue
 		}
-		for _, bad := range internals {
-			if strings.Contains(r.body, bad) {
-				t.Errorf("%s: the body leaks %q", path, bad)
-			}
-		}
-		if recs := a.logs.withID(t, id); len(recs) != 1 || recs[0]["kind"] != kind || recs[0]["path"] != path {
+		testlog.NoInternals(t, path+": the body", r.body, "zeroguard_test")
+		if recs := a.logs.WithID(t, id); len(recs) != 1 || recs[0]["kind"] != kind || recs[0]["path"] != path {
 			t.Errorf("%s: records %v", path, recs)
 		}
 	}
