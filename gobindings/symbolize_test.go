@@ -45,6 +45,10 @@ func faultBeforeSymbolizerReady() {
 	if nf.Symbolized() || nf.Fingerprint != "" || len(nf.Frames) == 0 || nf.Frames[0].PC != nf.PC || nf.Frames[0].Function != "" {
 		problems = append(problems, fmt.Sprintf("fault before the symbolizer is ready: Symbolized %v, Fingerprint %q, Frames %v; want raw frames", nf.Symbolized(), nf.Fingerprint, nf.Frames))
 	}
+	// Go's own symbol table is always there: the Go stack is named at once.
+	if len(nf.GoStack) == 0 || !strings.HasSuffix(nf.GoStack[0].Function, ".faultBeforeSymbolizerReady") {
+		problems = append(problems, fmt.Sprintf("fault before the symbolizer is ready: GoStack %v, want it named from the caller", nf.GoStack))
+	}
 	if seen != nf {
 		problems = append(problems, "the subscriber saw another value than Call returned")
 	}
