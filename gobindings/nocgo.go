@@ -94,25 +94,8 @@ func (f *NativeFault) Symbolize() {
 	f.symbolized.Store(true)
 }
 
-// Symbolized reports whether Symbolize has run.
-func (f *NativeFault) Symbolized() bool { return f.symbolized.Load() }
-
 // WhenSymbolized symbolizes f and calls fn with it.
 func (f *NativeFault) WhenSymbolized(fn func(*NativeFault)) {
 	f.Symbolize()
 	fn(f)
-}
-
-// Clone returns an independent copy of f.
-func (f *NativeFault) Clone() *NativeFault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c := &NativeFault{
-		Signal: f.Signal, Exception: f.Exception, Code: f.Code, Addr: f.Addr, PC: f.PC, SP: f.SP,
-		Frames: append([]Frame(nil), f.Frames...), Truncated: f.Truncated,
-		GoStack: append([]Frame(nil), f.GoStack...), Message: f.Message, Fingerprint: f.Fingerprint,
-		ID: f.ID, ThreadID: f.ThreadID, Time: f.Time,
-	}
-	c.symbolized.Store(f.symbolized.Load())
-	return c
 }

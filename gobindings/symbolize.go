@@ -78,11 +78,6 @@ func (f *NativeFault) Symbolize() {
 	f.symbolized.Store(true)
 }
 
-// Symbolized reports whether the fault's names are filled in (Symbolize
-// has run). Once it returns true, reading Frames, GoStack and Fingerprint
-// from any goroutine is safe without calling Symbolize.
-func (f *NativeFault) Symbolized() bool { return f.symbolized.Load() }
-
 // WhenSymbolized calls fn with a symbolized fault equal to f, without
 // symbolizing on the calling goroutine: with f itself, right away, if f is
 // symbolized; otherwise with a symbolized copy of f (f stays as it is), on
@@ -109,23 +104,6 @@ func (f *NativeFault) WhenSymbolized(fn func(*NativeFault)) {
 	default:
 		fn(c)
 	}
-}
-
-// Clone returns an independent copy of f, symbolized if f is: a value to
-// keep (in a log queue, a cluster) that stays as it is while f is
-// symbolized by another goroutine.
-func (f *NativeFault) Clone() *NativeFault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c := &NativeFault{
-		Signal: f.Signal, Exception: f.Exception, Code: f.Code, Addr: f.Addr, PC: f.PC, SP: f.SP,
-		Frames: append([]Frame(nil), f.Frames...), Truncated: f.Truncated,
-		GoStack: append([]Frame(nil), f.GoStack...), Message: f.Message, Fingerprint: f.Fingerprint,
-		ID: f.ID, ThreadID: f.ThreadID, Time: f.Time,
-		goPCs: f.goPCs, goPCsInCallback: f.goPCsInCallback,
-	}
-	c.symbolized.Store(f.symbolized.Load())
-	return c
 }
 
 // The background symbolizer: one goroutine, started by Init (to warm the
