@@ -76,18 +76,20 @@ func report(nf *NativeFault) {
 	reportsDelivered.Add(1)
 	if subs := subscribers.Load(); subs != nil {
 		for _, s := range *subs {
-			deliver(s, nf)
+			deliver(s.fn, nf)
 		}
 	}
 }
 
-func deliver(s *subscriber, nf *NativeFault) {
+// deliver calls fn (an OnFault subscriber or a WhenSymbolized callback)
+// with nf; a panic in fn is counted (Counters.SubscriberPanics), not raised.
+func deliver(fn func(*NativeFault), nf *NativeFault) {
 	defer func() {
 		if recover() != nil {
 			subscriberPanics.Add(1)
 		}
 	}()
-	s.fn(nf)
+	fn(nf)
 }
 
 // newNativeFault copies a C fault record into Go memory, with the raw Go

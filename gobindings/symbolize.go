@@ -149,17 +149,8 @@ func runSymbolizer() {
 	close(symbolizerWarm)
 	for job := range symbolizeQueue {
 		job.f.Symbolize()
-		deliverSymbolized(job)
+		deliver(job.fn, job.f)
 	}
-}
-
-func deliverSymbolized(job symbolizeJob) {
-	defer func() {
-		if recover() != nil {
-			subscriberPanics.Add(1)
-		}
-	}()
-	job.fn(job.f)
 }
 
 // warmSymbolizer symbolizes one address in cgoguard and one in the
