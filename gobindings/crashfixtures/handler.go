@@ -40,8 +40,9 @@ func RespondWith(fn func(w http.ResponseWriter, r *http.Request, err error)) Han
 //     the middleware in front (httpguard: a 500 with an incident ID, a log
 //     record, a cluster, metrics) reports it. RespondWith answers otherwise.
 //     A fixture that returned without faulting (possible only for
-//     use-after-munmap, when another thread mapped the page again in the
-//     instant between munmap and the read) gets 200 and a line saying so.
+//     use-after-munmap, when other threads mapped the freed page again in
+//     the instant between munmap and the read on each of its 64 attempts)
+//     gets 200 and a line saying so.
 //   - GET or HEAD lists the kinds as JSON: name, what it does, its signal,
 //     and whether this process contains it now.
 //
