@@ -354,17 +354,21 @@ TEST(FixtureFault, CleanCallReturnsZeroAndLeavesTheRecordAlone) {
   EXPECT_EQ(memcmp(&fault, &untouched, sizeof fault), 0);
 }
 
+// Death-test body for a fault cgoguard must not contain: after
+// cgg_init(flags), calls `fn` under a guard and, should the process live on,
+// says "survived" (which the tests require to be absent) and exits with 0.
+[[noreturn]] void CallAndReportSurvival(unsigned flags, void (*fn)(void*)) {
+  cgg_init(flags);
+  cgg_call(fn, nullptr, nullptr);
+  fprintf(stderr, "survived\n");
+  _exit(0);
+}
+
 // raise() is a signal sent by the process, not a fault of the guarded code:
 // cgoguard must pass it on, here to the default action.
 TEST(FixtureFaultDeathTest, RaisedSegvIsNotContained) {
-  EXPECT_EXIT(
-      {
-        cgg_init(0);
-        cgg_call(cgg_fx_raise_segv, nullptr, nullptr);
-        fprintf(stderr, "survived\n");
-        _exit(0);
-      },
-      testing::KilledBySignal(SIGSEGV), cgg_test::Output({}, {"survived"}));
+  EXPECT_EXIT(CallAndReportSurvival(0, cgg_fx_raise_segv), testing::KilledBySignal(SIGSEGV),
+              cgg_test::Output({}, {"survived"}));
 }
 
 // With a previous handler that returns, the raised signal reaches it exactly
@@ -386,14 +390,8 @@ TEST(FixtureFaultDeathTest, RaisedSegvGoesToThePreviousHandler) {
 }
 
 TEST(FixtureFaultDeathTest, AbortWithoutContainAbortKillsTheProcess) {
-  EXPECT_EXIT(
-      {
-        cgg_init(0);
-        cgg_call(cgg_fx_abort, nullptr, nullptr);
-        fprintf(stderr, "survived\n");
-        _exit(0);
-      },
-      testing::KilledBySignal(SIGABRT), cgg_test::Output({}, {"survived"}));
+  EXPECT_EXIT(CallAndReportSurvival(0, cgg_fx_abort), testing::KilledBySignal(SIGABRT),
+              cgg_test::Output({}, {"survived"}));
 }
 
 TEST(FixtureFaultDeathTest, AssertWithoutContainAbortKillsTheProcess) {
@@ -410,52 +408,26 @@ TEST(FixtureFaultDeathTest, AssertWithoutContainAbortKillsTheProcess) {
 // abort containment is on, after the runtime's own message.
 TEST(FixtureFaultDeathTest, NoexceptViolationWithoutContainAbortKillsTheProcess) {
   EXPECT_EXIT(
-      {
-        cgg_init(0);
-        cgg_call(cgg_fx_noexcept_violation, nullptr, nullptr);
-        fprintf(stderr, "survived\n");
-        _exit(0);
-      },
-      testing::KilledBySignal(SIGABRT),
+      CallAndReportSurvival(0, cgg_fx_noexcept_violation), testing::KilledBySignal(SIGABRT),
       cgg_test::Output({"terminate called after throwing an instance of 'std::runtime_error'",
                         CGG_FX_NOEXCEPT_TEXT},
                        {"survived"}));
 }
 
 TEST(FixtureFaultDeathTest, PureVirtualCallWithoutContainAbortKillsTheProcess) {
-  EXPECT_EXIT(
-      {
-        cgg_init(0);
-        cgg_call(cgg_fx_pure_virtual_call, nullptr, nullptr);
-        fprintf(stderr, "survived\n");
-        _exit(0);
-      },
-      testing::KilledBySignal(SIGABRT),
-      cgg_test::Output({"pure virtual method called"}, {"survived"}));
+  EXPECT_EXIT(CallAndReportSurvival(0, cgg_fx_pure_virtual_call), testing::KilledBySignal(SIGABRT),
+              cgg_test::Output({"pure virtual method called"}, {"survived"}));
 }
 
 TEST(FixtureFaultDeathTest, DoubleFreeWithoutContainAbortKillsTheProcess) {
-  EXPECT_EXIT(
-      {
-        cgg_init(0);
-        cgg_call(cgg_fx_double_free, nullptr, nullptr);
-        fprintf(stderr, "survived\n");
-        _exit(0);
-      },
-      testing::KilledBySignal(SIGABRT),
-      cgg_test::Output({"free(): double free detected"}, {"survived"}));
+  EXPECT_EXIT(CallAndReportSurvival(0, cgg_fx_double_free), testing::KilledBySignal(SIGABRT),
+              cgg_test::Output({"free(): double free detected"}, {"survived"}));
 }
 
 // The first cgg_init decides about SIGTRAP: with CGG_NO_TRAP it is chained.
 TEST(FixtureFaultDeathTest, TrapWithNoTrapFlagKillsTheProcess) {
-  EXPECT_EXIT(
-      {
-        cgg_init(CGG_NO_TRAP);
-        cgg_call(cgg_fx_trap, nullptr, nullptr);
-        fprintf(stderr, "survived\n");
-        _exit(0);
-      },
-      testing::KilledBySignal(SIGTRAP), cgg_test::Output({}, {"survived"}));
+  EXPECT_EXIT(CallAndReportSurvival(CGG_NO_TRAP, cgg_fx_trap), testing::KilledBySignal(SIGTRAP),
+              cgg_test::Output({}, {"survived"}));
 }
 
 }  // namespace
