@@ -142,6 +142,15 @@ CGG_INTERNAL uint64_t next_fault_id();
 
 // ---- Shared context: the owner walk (shared_walk.cc) ------------------------
 
+// DWARF number of the frame-pointer register, as _Unwind_GetGR takes it: the
+// owner walk reads each frame's, the throw-site personality routine
+// (throw_site.cc) its trampoline's.
+#if defined(__x86_64__)
+constexpr int kFramePointerRegister = 6;  // %rbp
+#elif defined(__aarch64__)
+constexpr int kFramePointerRegister = 29;  // x29
+#endif
+
 // State of a walk up a native call chain that records return addresses and
 // looks for a guard's owner frame. Lives on the walker's stack.
 struct OwnerWalk {

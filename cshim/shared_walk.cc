@@ -34,12 +34,6 @@
 namespace cgoguard {
 namespace {
 
-#if defined(__x86_64__)
-constexpr int kFramePointerRegister = 6;  // DWARF number of %rbp
-#elif defined(__aarch64__)
-constexpr int kFramePointerRegister = 29;  // DWARF number of x29
-#endif
-
 // Frames between _Unwind_Backtrace and the faulting frame: the context
 // trampoline on x86-64; elsewhere the capture function, the handler and the
 // kernel's signal trampoline (more under sanitizers).

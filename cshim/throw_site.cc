@@ -46,7 +46,6 @@
 // fills in).
 #if defined(__x86_64__)
 // capture lives at [rbp - 8].
-constexpr int kFramePointerRegister = 6;  // DWARF number of %rbp
 constexpr intptr_t kCaptureOffset = -8;
 asm(R"(
   .pushsection .data.rel.ro,"aw"
@@ -82,7 +81,6 @@ cgg_call_capturing_throws:
 )");
 #elif defined(__aarch64__)
 // capture lives at [x29 + 16].
-constexpr int kFramePointerRegister = 29;  // DWARF number of x29
 constexpr intptr_t kCaptureOffset = 16;
 asm(R"(
   .pushsection .data.rel.ro,"aw"
@@ -257,7 +255,7 @@ extern "C" _Unwind_Reason_Code cgg_throw_personality(int version, _Unwind_Action
   if ((actions & _UA_SEARCH_PHASE) != 0) {
     // The context describes the trampoline's frame: its frame pointer is the
     // one it set up, and the capture pointer sits next to it.
-    uintptr_t fp = _Unwind_GetGR(ctx, kFramePointerRegister);
+    uintptr_t fp = _Unwind_GetGR(ctx, cgoguard::kFramePointerRegister);
     cgoguard::record_throw_site(
         *reinterpret_cast<cgoguard::ThrowCapture* const*>(fp + kCaptureOffset));
   }
