@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "loaded_module.h"
 
 namespace {
 
@@ -49,17 +50,10 @@ void find_build_id(const struct dl_phdr_info* info, BuildIdSearch* s) {
 
 int visit_module(struct dl_phdr_info* info, size_t, void* arg) {
   auto* s = static_cast<BuildIdSearch*>(arg);
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_LOAD) continue;
-    uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
-    if (s->pc >= lo && s->pc < lo + ph.p_memsz) {
-      s->found = true;
-      find_build_id(info, s);
-      return 1;  // stop iterating
-    }
-  }
-  return 0;
+  if (!cgoguard::module_holds(info, s->pc)) return 0;
+  s->found = true;
+  find_build_id(info, s);
+  return 1;  // stop iterating
 }
 
 }  // namespace

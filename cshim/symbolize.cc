@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "internal.h"
+#include "loaded_module.h"
 
 namespace cgoguard {
 namespace {
@@ -156,16 +157,10 @@ struct SegmentSearch {
 
 int find_segment(struct dl_phdr_info* info, size_t, void* arg) {
   auto* search = static_cast<SegmentSearch*>(arg);
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    uintptr_t start = info->dlpi_addr + ph.p_vaddr;
-    if (ph.p_type == PT_LOAD && search->addr >= start && search->addr < start + ph.p_memsz) {
-      search->base = reinterpret_cast<void*>(info->dlpi_addr);
-      search->name = info->dlpi_name;
-      return 1;
-    }
-  }
-  return 0;
+  if (!module_holds(info, search->addr)) return 0;
+  search->base = reinterpret_cast<void*>(info->dlpi_addr);
+  search->name = info->dlpi_name;
+  return 1;
 }
 
 bool locate_module(uintptr_t lookup, Dl_info* info) {
