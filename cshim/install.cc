@@ -20,14 +20,13 @@ std::mutex install_mutex;
 // Bit set: our handler was installed for signo (contained or not).
 uint32_t installed_mask = 0;
 
-// The action each signal had before cgg_init installed ours, and the one
-// published as such (a pointer into original_slots). A slot is written before
-// it is published and never after: the handler may read a published slot at
-// any time. Slot 0 holds what sigaction reported before installing; slot 1
-// what the installing sigaction actually replaced, when another thread
-// installed a handler between the two calls.
+// The action each signal had before cgg_init installed ours; which slot holds
+// it is published (publish_original below; chain_target(signo, true) reads
+// it back). A slot is written before it is published and never after: the
+// handler may read a published slot at any time. Slot 0 holds what sigaction
+// reported before installing; slot 1 what the installing sigaction actually
+// replaced, when another thread installed a handler between the two calls.
 struct sigaction original_slots[CGG_NSIG][2];
-const struct sigaction* original_action[CGG_NSIG];
 // Actions that displaced ours, recorded by cgg_reinstall when asked to chain
 // to them. Two slots per signal, used alternately, so that a handler still
 // reading the previous one is not disturbed by the next reinstall.
@@ -50,6 +49,13 @@ struct sigaction our_action() {
   return action;
 }
 
+// Publishes `slot` as the action signo had before cgoguard, and as where a
+// declined signo goes until cgg_reinstall says otherwise.
+void publish_original(int signo, const struct sigaction* slot) {
+  publish_original_action(signo, slot);
+  publish_chain_target(signo, slot);
+}
+
 // Installs our handler for signo (install_mutex held). Returns 0 or -errno.
 int install_signal(int signo) {
   if (installed_mask & (1u << signo)) return 0;
@@ -64,9 +70,7 @@ int install_signal(int signo) {
   // Published before our handler is live: it may run as soon as sigaction
   // below returns.
   original_slots[signo][0] = previous;
-  original_action[signo] = &original_slots[signo][0];
-  publish_original_action(signo, original_action[signo]);
-  publish_chain_target(signo, original_action[signo]);
+  publish_original(signo, &original_slots[signo][0]);
   struct sigaction ours = our_action();
   struct sigaction replaced;
   if (sigaction(signo, &ours, &replaced) != 0) return -errno;
@@ -76,9 +80,7 @@ int install_signal(int signo) {
     // as cgg_reinstall does, rather than rewrite the slot a handler may be
     // reading.
     original_slots[signo][1] = replaced;
-    original_action[signo] = &original_slots[signo][1];
-    publish_original_action(signo, original_action[signo]);
-    publish_chain_target(signo, original_action[signo]);
+    publish_original(signo, &original_slots[signo][1]);
   }
   installed_mask |= 1u << signo;
   return 0;
@@ -170,7 +172,7 @@ int cgg_reinstall(unsigned flags) {
       *slot = current;
       publish_chain_target(signo, slot);
     } else {
-      publish_chain_target(signo, original_action[signo]);
+      publish_chain_target(signo, chain_target(signo, /*loop=*/true));  // the original action
     }
     struct sigaction ours = our_action();
     if (sigaction(signo, &ours, nullptr) != 0) return -errno;
