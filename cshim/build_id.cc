@@ -59,13 +59,13 @@ int visit_module(struct dl_phdr_info* info, size_t, void* arg) {
 }  // namespace
 
 extern "C" int cgg_module_build_id(uintptr_t pc, char* out, size_t size) {
-  if (out == nullptr || size == 0) return EINVAL;
+  if (out == nullptr || size == 0) return -EINVAL;
   out[0] = '\0';
   BuildIdSearch s = {pc, false, nullptr, 0};
   dl_iterate_phdr(visit_module, &s);
-  if (!s.found) return ENOENT;
-  if (s.id == nullptr || s.id_size == 0) return ENODATA;
-  if (size < 2 * s.id_size + 1) return ERANGE;
+  if (!s.found) return -ENOENT;
+  if (s.id == nullptr || s.id_size == 0) return -ENODATA;
+  if (size < 2 * s.id_size + 1) return -ERANGE;
   static const char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < s.id_size; i++) {
     out[2 * i] = kHex[s.id[i] >> 4];

@@ -210,9 +210,9 @@ CGG_API size_t cgg_symbol_cache_size(void);
  * object that holds `pc` into out, as lowercase hex: with it and
  * cgg_symbol.module_offset, a frame of a stripped binary can be symbolized
  * later against the unstripped binary or its separate debug file
- * (.build-id/xx/rest.debug). Ordinary context only. Returns 0; EINVAL for a
- * NULL out or size 0; ENOENT when no loaded module holds pc; ENODATA when the
- * module has no build ID; ERANGE when size is too small. out is "" on error. */
+ * (.build-id/xx/rest.debug). Ordinary context only. Returns 0; -EINVAL for a
+ * NULL out or size 0; -ENOENT when no loaded module holds pc; -ENODATA when the
+ * module has no build ID; -ERANGE when size is too small. out is "" on error. */
 CGG_API int cgg_module_build_id(uintptr_t pc, char* out, size_t size);
 
 /* ---- Reports ------------------------------------------------------------ */

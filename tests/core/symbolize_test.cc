@@ -186,11 +186,11 @@ TEST(ModuleBuildId, NamesTheModuleThatHoldsThePc) {
 TEST(ModuleBuildId, ClearErrors) {
   char id[CGG_BUILD_ID_SIZE];
   const uintptr_t pc = reinterpret_cast<uintptr_t>(&cgg_call);
-  EXPECT_EQ(cgg_module_build_id(pc, nullptr, sizeof id), EINVAL);
-  EXPECT_EQ(cgg_module_build_id(pc, id, 0), EINVAL);
-  EXPECT_EQ(cgg_module_build_id(pc, id, 8), ERANGE);
+  EXPECT_EQ(cgg_module_build_id(pc, nullptr, sizeof id), -EINVAL);
+  EXPECT_EQ(cgg_module_build_id(pc, id, 0), -EINVAL);
+  EXPECT_EQ(cgg_module_build_id(pc, id, 8), -ERANGE);
   EXPECT_STREQ(id, "");
-  EXPECT_EQ(cgg_module_build_id(0x10, id, sizeof id), ENOENT);
+  EXPECT_EQ(cgg_module_build_id(0x10, id, sizeof id), -ENOENT);
   EXPECT_STREQ(id, "");
 }
 
