@@ -30,6 +30,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
 )
 
@@ -125,14 +126,16 @@ func (r *Recorder) Record(ctx context.Context, inc *incident.Incident) {
 	span.SetStatus(codes.Error, "incident "+inc.ID)
 }
 
-// innermostFrame names the innermost native frame with a name, as
-// "function (file:line)" or "function".
+// innermostFrame names the frame the fault is attributed to, as
+// "function (file:line)" or "function": the innermost named frame that is
+// not incidental, the same frame NativeFault.Site names (for abort(), its
+// caller rather than the C library's abort machinery).
 func innermostFrame(inc *incident.Incident) string {
 	if inc.Fault == nil {
 		return ""
 	}
 	for _, fr := range inc.Fault.Frames {
-		if fr.Function == "" {
+		if fr.Function == "" || cgoguard.IncidentalFrame(fr.Function) {
 			continue
 		}
 		if fr.File != "" {

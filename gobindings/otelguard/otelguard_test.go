@@ -209,3 +209,26 @@ func TestRecordUsesTheGlobalMeterProvider(t *testing.T) {
 		t.Errorf("the global provider counted %d, want 1", got)
 	}
 }
+
+// An abort() is named after the function that called it, as
+// NativeFault.Site names it, not after the C library's abort machinery
+// (raise, __pthread_kill_implementation) that is innermost on its stack.
+func TestAbortEventNamesTheCaller(t *testing.T) {
+	if err := cgoguard.Init(cgoguard.ContainAbort()); err != nil {
+		t.Fatal(err)
+	}
+	s := newSDK(t)
+	ctx, span := s.tp.Tracer("test").Start(context.Background(), "job")
+	inc := incident.FromError(cgoguard.Call(fx.Abort.Fn, nil), 0)
+	s.rec.Record(ctx, inc)
+	span.End()
+	got := s.spans.Ended()[0]
+	if len(got.Events()) != 1 {
+		t.Fatalf("events %v, want one", got.Events())
+	}
+	ev := eventAttrs(got.Events()[0])
+	if frame := ev[otelguard.AttrNativeFrame]; !strings.HasPrefix(frame, inc.Fault.Site()+" (") ||
+		!strings.HasPrefix(frame, "cgg_fx_abort") || ev["exception.message"] != "SIGABRT in "+frame {
+		t.Errorf("abort event %v, want it named after %q", ev, inc.Fault.Site())
+	}
+}
