@@ -28,6 +28,12 @@ c_guarded=$(field BM_GuardedOverDirect/iterations:201_median guarded_ns)
 c_overhead=$(field BM_GuardedOverDirect/iterations:201_median overhead_ns)
 c_fault=$(field BM_FaultRoundTrip_median real_time)
 c_fault_cpu=$(field BM_FaultRoundTrip_median cpu_time)
+# The contained fault against the kernel's floor (a bare SIGSEGV handler that
+# resumes past the fault: delivery and sigreturn only), side by side.
+c_side_fault=$(field BM_FaultOverFloor/iterations:201_median fault_ns)
+c_floor=$(field BM_FaultOverFloor/iterations:201_median floor_ns)
+c_floor_ratio=$(field BM_FaultOverFloor/iterations:201_median ratio)
+c_share=$(field BM_FaultOverFloor/iterations:201_median share_ns)
 
 printf '\n=== Go package (go test -bench, -count=10)\n'
 out=$(go test -run '^$' -bench 'Fault' -benchtime=200000x -count=10 ./gobindings)
@@ -65,6 +71,9 @@ printf '| `Call` of an empty C function vs a raw cgo call (side by side) | %s ns
 printf '| `cgg_call` vs a direct C call (side by side) | %.1f ns vs %.1f ns: +%.1f ns | <= +3 ns |\n' "$c_guarded" "$c_direct" "$c_overhead"
 printf '| fault round trip in C (frames captured), wall / CPU | %.2f us / %.2f us | <= 3 us |\n' \
   "$(awk -v t="$c_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_fault_cpu" 'BEGIN { print t / 1000 }')"
+printf '| the same fault vs the kernel floor (bare SIGSEGV handler: delivery + sigreturn), side by side | %.2f us vs %.2f us: %.2fx; cgoguard'"'"'s share %.2f us | |\n' \
+  "$(awk -v t="$c_side_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_floor" 'BEGIN { print t / 1000 }')" \
+  "$c_floor_ratio" "$(awk -v t="$c_share" 'BEGIN { print t / 1000 }')"
 printf '| fault round trip from Go, raw frames (`Symbolize(false)`), wall / CPU | %s us / %s us | <= 4 us |\n' "$go_fault" "$go_fault_cpu"
 printf '| fault from Go, symbolized, warm cache, wall / CPU | %s us / %s us | <= 20 us |\n' "$go_fault_sym" "$go_fault_sym_cpu"
 printf '| the first contained fault in a large binary | %s | <= 5 ms on the faulting call |\n' "$first"

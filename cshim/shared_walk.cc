@@ -49,6 +49,15 @@ struct dwarf_eh_bases {
 };
 extern "C" const void* _Unwind_Find_FDE(void* pc, struct dwarf_eh_bases* bases);
 
+// Appends a return address to the walk's record, or marks it truncated.
+void record_frame(OwnerWalk* w, uintptr_t ip) {
+  if (w->rec->nframes < CGG_MAX_FRAMES) {
+    w->rec->frames[w->rec->nframes++] = ip;
+  } else {
+    w->rec->truncated = 1;
+  }
+}
+
 }  // namespace
 
 _Unwind_Reason_Code owner_walk_step(struct _Unwind_Context* ctx, void* arg) {
@@ -83,11 +92,25 @@ _Unwind_Reason_Code owner_walk_step(struct _Unwind_Context* ctx, void* arg) {
     } else if (w->prev_start == reinterpret_cast<uintptr_t>(&cgg_call_capturing_throws)) {
       // cgg_call's throw-site trampoline (throw_site.cc): guard plumbing
       // between cgg_call and the guarded function, not recorded.
-    } else if (w->rec->nframes < CGG_MAX_FRAMES) {
-      w->rec->frames[w->rec->nframes++] = ip;
     } else {
-      w->rec->truncated = 1;
+      record_frame(w, ip);
     }
+  }
+  // This frame is the owner when it runs the owner's function with the
+  // owner's frame pointer (the owner keeps one: it took its address to arm
+  // the guard), below the guard record. Two live frames of one function that
+  // keeps a frame pointer never share it, so this is the frame the next
+  // step's range test would find, one unwinder step (~150 ns) sooner. Its
+  // caller's return address, the last frame recorded, is then read from the
+  // owner's frame record ({saved frame pointer, return address} at the frame
+  // pointer, on x86-64 and arm64 alike): a load from this thread's stack
+  // between the faulting sp and the guard's frame, which is mapped. Without
+  // a known owner function, the range test decides.
+  if (w->reach == 0 && !w->walk_to_end && w->owner_start != 0 && w->prev_start == w->owner_start &&
+      w->prev_fp == w->owner_fp && sp <= w->guard_addr) {
+    w->reach = 1;
+    if (w->rec != nullptr) record_frame(w, reinterpret_cast<const uintptr_t*>(w->owner_fp)[1]);
+    return _URC_END_OF_STACK;
   }
   // Stop once the owner question is answered: the frames above the guard's
   // owner are its callers (for Go, cgo's own wrappers), and every further

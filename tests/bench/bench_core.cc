@@ -1,5 +1,6 @@
 // Core benchmarks: the cost of a guarded call against a direct one, of a
-// contained fault's round trip, and of symbolizing a 16-frame fault cold and
+// contained fault's round trip against the kernel's own cost of a signal
+// (delivery and sigreturn, with no cgoguard code), and of symbolizing a 16-frame fault cold and
 // cached; of C++ exceptions with and without a guard; plus the memory the
 // first symbolization in a process costs.
 //
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,6 +110,135 @@ void BM_FaultRoundTrip(benchmark::State& state) {
 BENCHMARK(BM_FaultRoundTrip)->ComputeStatistics("min", [](const std::vector<double>& v) {
   return *std::min_element(v.begin(), v.end());
 });
+
+// The kernel's floor for a fault round trip on this machine: a SIGSEGV whose
+// handler (SA_SIGINFO | SA_ONSTACK, full mask, on the alternate stack, as
+// cgoguard's) does nothing but move the interrupted pc past the faulting
+// instruction. What remains is the kernel's delivery (the trap, the signal
+// frame with the FPU state) and sigreturn. No cgoguard code runs: the
+// benchmark swaps its handler in for the measured block and puts the
+// previous action (cgoguard's) back before anything else runs.
+extern "C" void cgg_bench_floor_fault();
+extern "C" char cgg_bench_floor_fault_insn[];
+extern "C" char cgg_bench_floor_fault_resume[];
+#if defined(__x86_64__)
+asm(R"(
+  .text
+  .p2align 4
+  .type cgg_bench_floor_fault, @function
+cgg_bench_floor_fault:
+  xorl %eax, %eax
+cgg_bench_floor_fault_insn:
+  movl %eax, (%rax)
+cgg_bench_floor_fault_resume:
+  ret
+  .size cgg_bench_floor_fault, .-cgg_bench_floor_fault
+)");
+#elif defined(__aarch64__)
+asm(R"(
+  .text
+  .p2align 4
+  .type cgg_bench_floor_fault, %function
+cgg_bench_floor_fault:
+  mov x9, #0
+cgg_bench_floor_fault_insn:
+  str wzr, [x9]
+cgg_bench_floor_fault_resume:
+  ret
+  .size cgg_bench_floor_fault, .-cgg_bench_floor_fault
+)");
+#endif
+
+void FloorHandler(int, siginfo_t*, void* ucontext) {
+  auto* uc = static_cast<ucontext_t*>(ucontext);
+#if defined(__x86_64__)
+  uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(cgg_bench_floor_fault_resume);
+#elif defined(__aarch64__)
+  uc->uc_mcontext.pc = reinterpret_cast<uintptr_t>(cgg_bench_floor_fault_resume);
+#endif
+}
+
+// Installs FloorHandler for SIGSEGV while alive; restores the previous action.
+class FloorHandlerInstalled {
+ public:
+  FloorHandlerInstalled() {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = FloorHandler;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigfillset(&action.sa_mask);
+    ok_ = sigaction(SIGSEGV, &action, &previous_) == 0;
+  }
+  ~FloorHandlerInstalled() {
+    if (ok_) sigaction(SIGSEGV, &previous_, nullptr);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  struct sigaction previous_;
+  bool ok_;
+};
+
+// One block of `n` bare faults (the floor), in ns per fault.
+double FloorBlockNs(int n) {
+  FloorHandlerInstalled installed;
+  if (!installed.ok()) return -1;
+  uint64_t t0 = NowNs();
+  for (int i = 0; i < n; i++) cgg_bench_floor_fault();
+  return static_cast<double>(NowNs() - t0) / n;
+}
+
+// One block of `n` contained faults, in ns per fault; -1 if one was not.
+double FaultBlockNs(int n) {
+  cgg_fault fault;
+  uint64_t t0 = NowNs();
+  for (int i = 0; i < n; i++) {
+    if (cgg_call(cgg_fx_null_write, nullptr, &fault) != SIGSEGV) return -1;
+  }
+  return static_cast<double>(NowNs() - t0) / n;
+}
+
+void BM_SignalFloor(benchmark::State& state) {
+  // The thread's first guarded call gives it the alternate stack cgoguard's
+  // handler runs on; the floor's handler runs on the same one.
+  cgg_call(cgg_fx_empty, nullptr, nullptr);
+  FloorHandlerInstalled installed;
+  if (!installed.ok()) {
+    state.SkipWithError("sigaction failed");
+    return;
+  }
+  for (auto _ : state) cgg_bench_floor_fault();
+}
+BENCHMARK(BM_SignalFloor);
+
+// The contained fault against the floor side by side: each iteration times a
+// block of bare faults and then a block of contained ones, so that load
+// from other processes hits both alike. Counters: the medians over
+// iterations of each block's ns per fault, of their ratio and of cgoguard's
+// own share (contained minus floor). The figures to quote are ratio and
+// share_ns.
+void BM_FaultOverFloor(benchmark::State& state) {
+  constexpr int kBlock = 200;
+  cgg_call(cgg_fx_empty, nullptr, nullptr);
+  std::vector<double> floor, fault, ratio, share;
+  for (auto _ : state) {
+    double f = FloorBlockNs(kBlock);
+    double c = FaultBlockNs(kBlock);
+    if (f <= 0 || c <= 0) {
+      state.SkipWithError("fault not contained");
+      return;
+    }
+    floor.push_back(f);
+    fault.push_back(c);
+    ratio.push_back(c / f);
+    share.push_back(c - f);
+  }
+  state.counters["floor_ns"] = MedianOf(floor);
+  state.counters["fault_ns"] = MedianOf(fault);
+  state.counters["ratio"] = MedianOf(ratio);
+  state.counters["share_ns"] = MedianOf(share);
+}
+BENCHMARK(BM_FaultOverFloor)->Iterations(201);
 
 // C++ exceptions. The throw-site capture runs only in the unwinder's search
 // phase, when an exception reaches a guard: a throw caught inside native code
@@ -314,6 +445,14 @@ int main(int argc, char** argv) {
     if (direct > 0 && guarded > 0) {
       printf("guarded/direct = %.2fx (median %.2f ns vs %.2f ns; overhead %.2f ns per call)\n",
              guarded / direct, guarded, direct, guarded - direct);
+    }
+    double fault = reporter.Median("BM_FaultRoundTrip");
+    double floor = reporter.Median("BM_SignalFloor");
+    if (fault > 0 && floor > 0) {
+      printf(
+          "fault round trip/kernel floor = %.2fx (median %.0f ns vs %.0f ns; cgoguard's share "
+          "%.0f ns; side by side: BM_FaultOverFloor)\n",
+          fault / floor, fault, floor, fault - floor);
     }
     double plain_throw = reporter.Median("BM_ThrowCaughtNoGuard");
     double guarded_throw = reporter.Median("BM_ThrowCaughtUnderGuard");

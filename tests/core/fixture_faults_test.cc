@@ -299,6 +299,33 @@ void GuardedNullWriteBody(void* arg) {
   run->depth_after = cgg_guard_depth();
 }
 
+// The frames of a fault run from the faulting pc up to the function that
+// called the guard's owner (cgg_call here), and stop there: the walk ends at
+// the owner, whose caller is the last frame recorded.
+__attribute__((noinline)) int NullWriteGuardedFromHere(cgg_fault* fault) {
+  int rc = cgg_call(cgg_fx_null_write, nullptr, fault);
+  asm volatile("" ::: "memory");  // keeps cgg_call a call, not a tail call
+  return rc;
+}
+
+__attribute__((noinline)) int NullWriteTwoCallsBelowTheTest(cgg_fault* fault) {
+  int rc = NullWriteGuardedFromHere(fault);
+  asm volatile("" ::: "memory");
+  return rc;
+}
+
+TEST(FixtureFault, FramesEndAtTheCallerOfTheGuardsOwner) {
+  cgg_fault fault;
+  ASSERT_EQ(NullWriteTwoCallsBelowTheTest(&fault), SIGSEGV);
+  std::vector<std::string> names = cgg_test::FrameFunctions(fault);
+  ASSERT_EQ(names.size(), 3u) << cgg_test::DescribeFrames(fault);
+  EXPECT_EQ(names[0], "cgg_fx_null_write");
+  EXPECT_EQ(names[1], "cgg_call");
+  EXPECT_NE(names[2].find("NullWriteGuardedFromHere"), std::string::npos)
+      << cgg_test::DescribeFrames(fault);
+  EXPECT_EQ(fault.truncated, 0);
+}
+
 TEST(FixtureFault, NativeThreadFaultIsContainedOnThatThread) {
   NativeThreadRun run;
   ASSERT_EQ(cgg_fx_run_on_native_thread(GuardedNullWriteBody, &run, 0), 0);
