@@ -3,10 +3,13 @@
 // (the landing pad runs after the kernel's sigreturn, with the interrupted
 // signal mask already restored).
 //
-// The fast path is a thread-local list push, a __builtin_setjmp (three stores:
-// frame pointer, stack pointer, resume address — no system call, the signal
-// mask is not saved), the call, and a pop. The mask is restored only on the
-// fault path, by sigreturn from the ucontext the kernel saved at the fault.
+// The fast path is a thread-local list push, three stores that say where to
+// resume (frame pointer, stack pointer, resume address — no system call, the
+// signal mask is not saved), the call, and a pop. The mask is restored only
+// on the fault path, by sigreturn from the ucontext the kernel saved at the
+// fault. On x86-64 cgg_call is written in assembly (guard_call_x86_64.S; this
+// file has its slow paths); elsewhere it is the C++ version below, with
+// __builtin_setjmp. CGG_GUARD always uses __builtin_setjmp.
 #include <cxxabi.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -27,9 +30,31 @@
 #endif
 #endif
 
+#include "guard_call_layout.h"
 #include "internal.h"
 
 using namespace cgoguard;
+
+// The layout the assembly guard entry relies on (guard_call_layout.h).
+static_assert(offsetof(ThreadState, depth) == CGG_TS_DEPTH, "layout");
+static_assert(offsetof(ThreadState, ready) == CGG_TS_READY, "layout");
+static_assert(offsetof(ThreadState, extra) == CGG_TS_EXTRA, "layout");
+static_assert(sizeof(GuardEntry) == 1 << CGG_ENTRY_SHIFT, "layout");
+static_assert(offsetof(GuardEntry, frame) == CGG_ENTRY_FRAME, "layout");
+static_assert(offsetof(GuardEntry, owner_fp) == CGG_ENTRY_OWNER_FP, "layout");
+static_assert(offsetof(GuardEntry, owner_pc) == CGG_ENTRY_OWNER_PC, "layout");
+static_assert(offsetof(GuardEntry, cookie) == CGG_ENTRY_COOKIE, "layout");
+static_assert(offsetof(ThreadExtra, guards) == 0, "layout");
+static_assert(offsetof(ThreadExtra, next_cookie) == CGG_EXTRA_NEXT_COOKIE, "layout");
+static_assert(CGG_MAX_GUARD_DEPTH == CGG_MAX_GUARD_DEPTH_ASM, "layout");
+static_assert(sizeof(cgg_guard_frame) == CGG_GUARD_SIZE, "layout");
+static_assert(offsetof(cgg_guard_frame, jb) == CGG_GUARD_JB_FP, "layout");
+static_assert(offsetof(cgg_guard_frame, out) == CGG_GUARD_OUT, "layout");
+static_assert(offsetof(cgg_guard_frame, cookie) == CGG_GUARD_COOKIE, "layout");
+static_assert(offsetof(cgg_guard_frame, signo) == CGG_GUARD_SIGNO, "layout");
+static_assert(offsetof(cgg_guard_frame, index) == CGG_GUARD_INDEX, "layout");
+static_assert(sizeof(ThrowCapture) == CGG_THROW_CAPTURE_SIZE, "layout");
+static_assert(CGG_ENTRY_CAPTURE_AT % 16 == 0, "the call needs a 16-byte aligned stack");
 
 extern "C" {
 
@@ -165,6 +190,35 @@ __attribute__((noinline, cold)) void record_current_exception(cgg_fault* rec,
 
 extern "C" {
 
+#if defined(__x86_64__)
+
+int cgg_call_setup(void (*fn)(void*), void* arg, cgg_fault* out) {
+  if (fn == nullptr) return -EINVAL;
+  ThreadState* ts = &tls_thread;
+  if (int err = ensure_thread_ready(ts)) return err;
+  // The fast path wants both pointers set; it comes back here otherwise.
+  return cgg_call(fn, arg, out != nullptr ? out : &ts->extra->scratch);
+}
+
+int cgg_guard_caught(void* exception, cgg_guard_frame* guard, const ThrowCapture* site) {
+  // What the compiler emits for catch (...): begin the catch, and end it on
+  // the way out whatever happens (what() may throw).
+  abi::__cxa_begin_catch(exception);
+  struct EndCatch {
+    ~EndCatch() { abi::__cxa_end_catch(); }
+  } end_catch;
+  record_current_exception(guard->out, *site);
+  ThreadState* ts = &tls_thread;
+  // Pops this guard and any inner one a non-local exit left behind.
+  ts->depth = guard->index;
+  count_contained(CGG_CXX_EXCEPTION);
+  ts->extra->last = guard->out;
+  dispatch_reports(guard->out);
+  return CGG_CXX_EXCEPTION;
+}
+
+#else  // !__x86_64__: cgg_call in C++, with __builtin_setjmp
+
 int cgg_call(void (*fn)(void*), void* arg, cgg_fault* out) {
   if (fn == nullptr) return -EINVAL;
   ThreadState* ts = &tls_thread;
@@ -207,6 +261,8 @@ owner_code:
   }
   return cgg_guard_landed(&guard);
 }
+
+#endif  // __x86_64__
 
 int cgg_guard_enter(cgg_guard_frame* guard, cgg_fault* out, void* owner_fp) {
   if (guard == nullptr) return -EINVAL;

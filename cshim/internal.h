@@ -211,6 +211,41 @@ extern "C" CGG_INTERNAL void cgg_call_capturing_throws(void (*fn)(void*), void* 
 // innermost cgg_call_capturing_throws frame into *capture. Ordinary context.
 CGG_INTERNAL void record_throw_site(ThrowCapture* capture);
 
+#if defined(__x86_64__)
+// ---- The assembly guard entry (guard_call_x86_64.S is cgg_call itself) -----
+
+// Addresses inside cgg_call that its personality routine needs: the start of
+// the function, the return address of its call to fn (only an exception
+// thrown out of fn is the guard's to catch) and the code that receives a
+// caught exception.
+struct GuardCallAddresses {
+  uintptr_t start;
+  uintptr_t fn_return;
+  uintptr_t caught;
+};
+extern "C" CGG_INTERNAL const GuardCallAddresses cgg_call_addresses;
+
+// cgg_call's personality routine (throw_site.cc): records the throw site of
+// an exception escaping fn in the search phase and claims it; in the cleanup
+// phase sends the unwinder to the receiving code. Lets a forced unwind
+// (thread cancellation) pass, with the guard popped.
+extern "C" CGG_INTERNAL _Unwind_Reason_Code
+cgg_guard_personality(int version, _Unwind_Action actions, _Unwind_Exception_Class exception_class,
+                      struct _Unwind_Exception* exception, struct _Unwind_Context* ctx);
+
+// Called by cgg_call's receiving code with the caught exception's header:
+// does what a catch (...) block around fn would (begin the catch, record type,
+// what() and the throw site into guard->out, end the catch), pops the guard,
+// counts and reports the fault. Returns CGG_CXX_EXCEPTION (guard.cc).
+extern "C" CGG_INTERNAL int cgg_guard_caught(void* exception, cgg_guard_frame* guard,
+                                             const ThrowCapture* site);
+
+// cgg_call's way out of its fast path before it builds a frame (guard.cc):
+// rejects a NULL fn, prepares the thread on its first guarded call, gives a
+// NULL out the thread's scratch record, then calls cgg_call again.
+extern "C" CGG_INTERNAL int cgg_call_setup(void (*fn)(void*), void* arg, cgg_fault* out);
+#endif
+
 // Learns which functions a throw passes through before it reaches the
 // trampoline (the C++ runtime's, the unwinder's, any wrapper of them) by
 // throwing a few exceptions through it. Called once by cgg_init, before the

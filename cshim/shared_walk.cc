@@ -90,7 +90,8 @@ _Unwind_Reason_Code owner_walk_step(struct _Unwind_Context* ctx, void* arg) {
     if (w->skip_record) {
       w->skip_record = false;
     } else if (w->prev_start == reinterpret_cast<uintptr_t>(&cgg_call_capturing_throws)) {
-      // cgg_call's throw-site trampoline (throw_site.cc): guard plumbing
+      // cgg_call's throw-site trampoline (throw_site.cc; not on x86-64,
+      // where cgg_call calls the guarded function itself): guard plumbing
       // between cgg_call and the guarded function, not recorded.
     } else {
       record_frame(w, ip);

@@ -5,19 +5,23 @@
 // phase 2 of the unwinder has already torn them down. Phase 1 (the search for
 // a handler) has not: it runs before anything is unwound, calling the
 // personality routine of each frame from the throw outward until one says
-// "I handle this". So cgg_call runs the guarded function through a tiny
-// trampoline (cgg_call_capturing_throws, below) whose unwind information
-// names our own personality routine. When the search reaches the trampoline,
-// every frame between it and the throw is still on the stack; the routine
-// walks them into the caller's ThrowCapture and lets the search go on to
-// cgg_call's catch (...), right above.
+// "I handle this". So the frame that calls the guarded function has unwind
+// information naming our own personality routine. When the search reaches
+// it, every frame between it and the throw is still on the stack; the
+// routine walks them into a ThrowCapture. On x86-64 that frame is cgg_call
+// itself (guard_call_x86_64.S), whose routine (cgg_guard_personality, at the
+// end of this file) then claims the exception as a catch (...) would.
+// Elsewhere cgg_call runs the guarded function through a tiny trampoline
+// (cgg_call_capturing_throws, below) whose routine records the site and lets
+// the search go on to cgg_call's catch (...), right above. The trampoline
+// also serves calibrate_throw_sites on every architecture.
 //
 // What this costs: nothing for an exception that never reaches a guard (the
 // search stops at the first handler below, our routine never runs — which is
 // also why an exception caught inside native code leaves no trace), and
 // nothing for a throw on a thread without a guard. A guarded call pays one
-// extra call instruction and two stores. An escaping exception pays one walk
-// of the throwing frames.
+// extra call instruction and two stores (nothing on x86-64). An escaping
+// exception pays one walk of the throwing frames.
 //
 // Why not wrap __cxa_throw: interposing it needs symbol interposition (a
 // shared library ahead of libstdc++) or the linker's --wrap, and it fails in
@@ -29,6 +33,7 @@
 
 #include <exception>
 
+#include "guard_call_layout.h"
 #include "internal.h"
 
 // ---- The trampoline ----------------------------------------------------------
@@ -163,8 +168,11 @@ struct SiteWalk {
 _Unwind_Reason_Code site_walk_step(struct _Unwind_Context* ctx, void* arg) {
   auto* w = static_cast<SiteWalk*>(arg);
   uintptr_t start = _Unwind_GetRegionStart(ctx);
-  // The trampoline ends the guarded frames.
+  // The trampoline (or, on x86-64, cgg_call itself) ends the guarded frames.
   if (start == machinery.trampoline) return _URC_END_OF_STACK;
+#if defined(__x86_64__)
+  if (start == cgg_call_addresses.start) return _URC_END_OF_STACK;
+#endif
   ThrowCapture* c = w->capture;
   if (machinery.contains(start)) {
     // Everything recorded so far raised the exception; start over above it.
@@ -235,6 +243,11 @@ __attribute__((noinline)) void record_throw_site(ThrowCapture* capture) {
 
 void calibrate_throw_sites() {
   if (machinery.count != 0) return;
+#if defined(__x86_64__)
+  // Calibration throws through the trampoline, whose personality routine is
+  // not cgg_call's: name the latter's frame as machinery too.
+  machinery.add(reinterpret_cast<uintptr_t>(&cgg_guard_personality));
+#endif
   calibrate_with(probe_throw);
   calibrate_with(probe_rethrow);
   calibrate_with(probe_rethrow_exception);
@@ -261,3 +274,45 @@ extern "C" _Unwind_Reason_Code cgg_throw_personality(int version, _Unwind_Action
   }
   return _URC_CONTINUE_UNWIND;
 }
+
+#if defined(__x86_64__)
+// cgg_call's personality routine (cgg_call is guard_call_x86_64.S). It
+// stands in for the catch (...) around fn that the C++ version has, plus the
+// trampoline's throw-site recording, with no frame of its own between
+// cgg_call and fn:
+//   search phase   an exception thrown out of fn (the frame's pc is the
+//                  return address of the call to fn) has its throw site
+//                  recorded into the ThrowCapture in cgg_call's frame while
+//                  the throwing frames still exist, and is claimed.
+//   cleanup phase  in the claiming frame, the unwinder is sent to cgg_call's
+//                  receiving code with the exception in the first data
+//                  register, as a compiler's landing pad would get it. Any
+//                  other unwind through the frame (a forced unwind: thread
+//                  cancellation, which must keep going; or an exception from
+//                  cgg_call's own slow paths) pops the guard and passes on.
+// The frame is located by its frame pointer, which cgg_call set up and the
+// unwinder restored for this context.
+extern "C" _Unwind_Reason_Code cgg_guard_personality(int version, _Unwind_Action actions,
+                                                     _Unwind_Exception_Class,
+                                                     struct _Unwind_Exception* exception,
+                                                     struct _Unwind_Context* ctx) {
+  if (version != 1) return _URC_FATAL_PHASE1_ERROR;
+  const uintptr_t fp = _Unwind_GetGR(ctx, cgoguard::kFramePointerRegister);
+  auto* guard = reinterpret_cast<cgg_guard_frame*>(fp + CGG_ENTRY_GUARD_AT);
+  const bool from_fn = _Unwind_GetIP(ctx) == cgoguard::cgg_call_addresses.fn_return;
+  if ((actions & _UA_SEARCH_PHASE) != 0) {
+    if (!from_fn) return _URC_CONTINUE_UNWIND;
+    cgoguard::record_throw_site(
+        reinterpret_cast<cgoguard::ThrowCapture*>(fp + CGG_ENTRY_CAPTURE_AT));
+    return _URC_HANDLER_FOUND;
+  }
+  if ((actions & _UA_HANDLER_FRAME) != 0 && from_fn) {
+    _Unwind_SetGR(ctx, __builtin_eh_return_data_regno(0), reinterpret_cast<uintptr_t>(exception));
+    _Unwind_SetGR(ctx, __builtin_eh_return_data_regno(1), 0);
+    _Unwind_SetIP(ctx, cgoguard::cgg_call_addresses.caught);
+    return _URC_INSTALL_CONTEXT;
+  }
+  cgg_guard_leave(guard);
+  return _URC_CONTINUE_UNWIND;
+}
+#endif

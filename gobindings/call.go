@@ -34,37 +34,42 @@ static int cgoguard_register_reporter(void) {
 	return cgg_report_add(cgoguard_report_trampoline, NULL);
 }
 
-// What one guarded call from Call came to: status 0 when fn returned, 1
-// for a contained fault whose record is copied to fault (malloc'd; the
-// caller frees it), or -errno when the call could not be made or the copy
-// failed.
-typedef struct cgoguard_result {
-	int64_t status;
-	cgg_fault* fault;
-} cgoguard_result;
+// The record cgoguard_call returns when it could not allocate one.
+static const cgg_fault cgoguard_out_of_memory = {.signo = 0, .code = ENOMEM};
 
-// One cgo crossing per Call. The record is copied because the thread-local
-// one belongs to the thread, not to the goroutine: once this cgo call
-// returns, the goroutine may resume on another thread while this one runs
-// another Call that faults.
-// fn travels as an integer: it is a C function pointer, never Go memory, so
-// cgo's pointer check (a few ns per pointer argument) has nothing to check.
-static cgoguard_result cgoguard_call(uintptr_t fn, void* arg) {
-	cgoguard_result r = {0, NULL};
-	int rc = cgg_call((void (*)(void*))fn, arg, &cgoguard_call_record);
-	if (rc == 0) return r;
+// The fault path of cgoguard_call, out of line so that the clean path's cgo
+// wrapper keeps nothing for it. Returns a malloc'd record: a copy of the
+// contained fault's (signo set), or, when the guarded call could not be
+// made, one with signo 0 and the errno value in code. The record is copied
+// because the thread-local one belongs to the thread, not to the goroutine:
+// once the cgo call returns, the goroutine may resume on another thread
+// while this one runs another Call that faults.
+static __attribute__((noinline, cold)) cgg_fault* cgoguard_collect(int rc) {
+	cgg_fault* r = (cgg_fault*)malloc(sizeof *r);
+	if (r == NULL) return (cgg_fault*)&cgoguard_out_of_memory;
 	if (rc < 0 && rc != CGG_CXX_EXCEPTION) {
-		r.status = rc;
+		memset(r, 0, sizeof *r);
+		r->code = -rc;
 		return r;
 	}
-	r.fault = (cgg_fault*)malloc(sizeof *r.fault);
-	if (r.fault == NULL) {
-		r.status = -ENOMEM;
-		return r;
-	}
-	memcpy(r.fault, &cgoguard_call_record, sizeof *r.fault);
-	r.status = 1;
+	memcpy(r, &cgoguard_call_record, sizeof *r);
 	return r;
+}
+
+// Frees a record cgoguard_call returned.
+static void cgoguard_release(cgg_fault* r) {
+	if (r != &cgoguard_out_of_memory) free(r);
+}
+
+// One cgo crossing per Call: NULL when fn returned, else a record to hand to
+// cgoguard_release (see cgoguard_collect). A single pointer-sized result
+// keeps cgo's wrapper to one store. fn travels as an integer: it is a C
+// function pointer, never Go memory, so cgo's pointer check (a few ns per
+// pointer argument) has nothing to check.
+static inline cgg_fault* cgoguard_call(uintptr_t fn, void* arg) {
+	int rc = cgg_call((void (*)(void*))fn, arg, &cgoguard_call_record);
+	if (__builtin_expect(rc != 0, 0)) return cgoguard_collect(rc);
+	return NULL;
 }
 */
 import "C"
@@ -197,22 +202,21 @@ func Call(fn, arg unsafe.Pointer) error {
 	// only resumes a guard whose owner frame is on the faulting stack, and
 	// the next guarded call on that thread (or cgg_guard_depth) drops guards
 	// whose records lie below its own frame.
-	r := C.cgoguard_call(C.uintptr_t(uintptr(fn)), arg)
-	if r.status == 0 {
-		return nil
+	if r := C.cgoguard_call(C.uintptr_t(uintptr(fn)), arg); r != nil {
+		return collect(r)
 	}
-	return collect(r)
+	return nil
 }
 
-// collect turns a faulted or failed call's result into its error: for a
-// fault, the *NativeFault built from the record's copy (freed here), after
-// delivering it to OnFault subscribers.
-func collect(r C.cgoguard_result) error {
-	if r.status < 0 {
-		return fmt.Errorf("cgoguard: guarded call failed: %w", syscall.Errno(-r.status))
+// collect turns a faulted or failed call's record into its error (and frees
+// it): for a fault, the *NativeFault built from it, after delivering it to
+// OnFault subscribers.
+func collect(r *C.cgg_fault) error {
+	defer C.cgoguard_release(r)
+	if r.signo == 0 {
+		return fmt.Errorf("cgoguard: guarded call failed: %w", syscall.Errno(r.code))
 	}
-	nf := newNativeFault(r.fault, false)
-	C.free(unsafe.Pointer(r.fault))
+	nf := newNativeFault(r, false)
 	report(nf)
 	return nf
 }

@@ -155,10 +155,15 @@ jmp_buf g_twin_escape;
 volatile uintptr_t g_owner_fp;
 
 __attribute__((optimize("no-omit-frame-pointer"), noinline)) void EscapeRecordingOwner(void*) {
-  // cgg_call keeps a frame pointer, and so does the throw-site trampoline
-  // between it and us: each frame's saved frame pointer is its caller's.
-  auto* trampoline_fp = *static_cast<uintptr_t**>(__builtin_frame_address(0));
-  g_owner_fp = *trampoline_fp;
+  // cgg_call keeps a frame pointer; each frame's saved frame pointer is its
+  // caller's. On x86-64 cgg_call calls us directly; elsewhere the throw-site
+  // trampoline, which keeps one too, sits in between.
+  auto* caller_fp = *static_cast<uintptr_t**>(__builtin_frame_address(0));
+#if defined(__x86_64__)
+  g_owner_fp = reinterpret_cast<uintptr_t>(caller_fp);
+#else
+  g_owner_fp = *caller_fp;
+#endif
   longjmp(g_twin_escape, 1);
 }
 
