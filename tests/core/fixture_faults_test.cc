@@ -21,8 +21,8 @@ using cgg_test::Tid;
 // Where a fixture's si_addr points.
 enum class AddrIs {
   kExact,      // a fixed data address, given by Case::addr
-  kPc,         // the faulting instruction (SIGFPE, SIGILL)
-  kZero,       // none (SIGTRAP from int3, SIGABRT)
+  kPc,         // the faulting instruction (SIGFPE, SIGILL, SIGTRAP from arm64's brk)
+  kZero,       // none (SIGTRAP from x86-64's int3, SIGABRT)
   kNearStack,  // the stack overflow: next to the faulting stack pointer
   kFromArg,    // an address the fixture stored at *(uintptr_t*)arg
 };
@@ -61,11 +61,15 @@ long g_spin_iterations = 1000;
 cgg_fx_callback g_faulting_callback = {cgg_fx_null_write, nullptr};
 
 #if defined(__x86_64__)
-constexpr int kIllCode = ILL_ILLOPN;  // ud2
-constexpr int kTrapCode = SI_KERNEL;  // int3
+const std::vector<int> kIllCodes = {ILL_ILLOPN};  // ud2
+constexpr int kTrapCode = SI_KERNEL;              // int3
+constexpr AddrIs kTrapAddr = AddrIs::kZero;
 #else
-constexpr int kIllCode = ILL_ILLOPC;   // udf
-constexpr int kTrapCode = TRAP_BRKPT;  // brk
+// udf: Linux says ILL_ILLOPC; qemu-user, which runs the arm64 tests in CI,
+// says ILL_ILLOPN for the same instruction.
+const std::vector<int> kIllCodes = {ILL_ILLOPC, ILL_ILLOPN};
+constexpr int kTrapCode = TRAP_BRKPT;      // brk
+constexpr AddrIs kTrapAddr = AddrIs::kPc;  // arm64 reports the brk's address
 #endif
 
 const std::vector<Case>& Cases() {
@@ -94,11 +98,11 @@ const std::vector<Case>& Cases() {
        false},
       {"DivideByZero", cgg_fx_divide_by_zero, nullptr, SIGFPE, {FPE_INTDIV},
        AddrIs::kPc, nullptr, "cgg_fx_divide_by_zero", {"cgg_fx_divide_by_zero"}, 0, true},
-      {"IllegalInstruction", cgg_fx_illegal_instruction, nullptr, SIGILL, {kIllCode},
+      {"IllegalInstruction", cgg_fx_illegal_instruction, nullptr, SIGILL, kIllCodes,
        AddrIs::kPc, nullptr, "cgg_fx_illegal_instruction", {"cgg_fx_illegal_instruction"}, 0,
        false},
       {"Trap", cgg_fx_trap, nullptr, SIGTRAP, {kTrapCode},
-       AddrIs::kZero, nullptr, "cgg_fx_trap", {"cgg_fx_trap"}, 0, false},
+       kTrapAddr, nullptr, "cgg_fx_trap", {"cgg_fx_trap"}, 0, false},
       // abort() raises the signal in libc (pthread_kill); the fixture is
       // further out.
       {"Abort", cgg_fx_abort, nullptr, SIGABRT, {SI_TKILL},
@@ -235,6 +239,15 @@ TEST_P(FixtureFault, IsContainedWithExactRecord) {
   }
   if (c.signo == SIGTRAP) {
     EXPECT_EQ(reinterpret_cast<const uint8_t*>(fault.pc)[-1], 0xcc);
+  }
+#elif defined(__aarch64__)
+  // udf #0 is the all-zero word; brk #0 is d4200000 and traps before
+  // executing, so the pc is its own.
+  if (c.signo == SIGILL) {
+    EXPECT_EQ(*reinterpret_cast<const uint32_t*>(fault.pc), 0x00000000u);
+  }
+  if (c.signo == SIGTRAP) {
+    EXPECT_EQ(*reinterpret_cast<const uint32_t*>(fault.pc), 0xd4200000u);
   }
 #endif
 }

@@ -19,8 +19,11 @@ namespace {
 // leaves the handler about 1 KiB. Under AddressSanitizer the declined
 // fault's way to the previous handler (chaining, and that handler itself,
 // instrumented) needs more than that, so the stack is 8 KiB there: still
-// less than the handler needs to capture a fault.
-#if defined(__SANITIZE_ADDRESS__)
+// less than the handler needs to capture a fault. On arm64 the kernel's
+// signal frame alone is about 4.6 KiB (its sigcontext reserves 4 KiB for
+// vector state; MINSIGSTKSZ is 5 KiB), more than 4 KiB: 8 KiB leaves the
+// handler about 3.5 KiB there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__aarch64__)
 constexpr size_t kSmallStack = 8192;
 #else
 constexpr size_t kSmallStack = 4096;

@@ -167,13 +167,48 @@ __attribute__((optimize("no-omit-frame-pointer"), noinline)) void EscapeRecordin
   longjmp(g_twin_escape, 1);
 }
 
+#if defined(__aarch64__)
+// arm64 keeps a function's frame record (and points its frame pointer) at
+// the bottom of its frame, so only a frame exactly as large as cgg_call's
+// would have cgg_call's frame pointer. CallWithFramePointer(fp, fn) calls
+// fn(nullptr) with x29 = fp instead; its unwind information finds its caller
+// through sp, so unwinders see a well-formed chain through it.
+extern "C" void CallWithFramePointer(uintptr_t fp, void (*fn)(void*));
+asm(R"(
+  .text
+  .p2align 2
+  .type CallWithFramePointer, %function
+CallWithFramePointer:
+  .cfi_startproc
+  stp x29, x30, [sp, #-16]!
+  .cfi_def_cfa_offset 16
+  .cfi_offset 29, -16
+  .cfi_offset 30, -8
+  mov x16, x1
+  mov x29, x0
+  mov x0, xzr
+  blr x16
+  ldp x29, x30, [sp], #16
+  .cfi_restore 29
+  .cfi_restore 30
+  .cfi_def_cfa_offset 0
+  ret
+  .cfi_endproc
+  .size CallWithFramePointer, .-CallWithFramePointer
+)");
+#endif
+
 __attribute__((optimize("no-omit-frame-pointer"), noinline)) void Impostor() {
   // A frame larger than cgg_call's, so that it covers the dead guard record,
   // and filled as a busy function would fill it.
   volatile char locals[2048];
   memset(const_cast<char*>(locals), 0x41, sizeof locals);
+#if defined(__aarch64__)
+  CallWithFramePointer(g_owner_fp, cgg_fx_null_write);
+#else
   if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) != g_owner_fp) _exit(3);
   cgg_fx_null_write(nullptr);
+#endif
   __asm__ volatile("" : : "r"(locals) : "memory");
 }
 
