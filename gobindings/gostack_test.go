@@ -5,6 +5,7 @@ package cgoguard_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
@@ -50,5 +51,29 @@ func TestGoStackIsResolvedOncePerCallSite(t *testing.T) {
 	}
 	if cap(first.GoStack) != len(first.GoStack) {
 		t.Errorf("a shared Go stack has room to append into (cap %d, len %d)", cap(first.GoStack), len(first.GoStack))
+	}
+}
+
+// A Call made by Go code that C code called back (through a guarded call
+// of its own): its Go stack runs through the cgo callback into the code
+// that made the outer call, as the Go runtime's own tracebacks show it.
+func TestGoStackOfACallInsideACallbackReachesTheOuterCaller(t *testing.T) {
+	var inner error
+	cb := fx.NewCallback(func() { inner = cgoguard.Call(fx.NullRead.Fn, nil) })
+	defer cb.Free()
+	if err := cgoguard.Call(fx.CallCallback.Fn, cb.Ptr()); err != nil {
+		t.Fatalf("outer Call = %v", err)
+	}
+	var nf *cgoguard.NativeFault
+	if !errors.As(inner, &nf) {
+		t.Fatalf("inner Call = %v, want a native fault", inner)
+	}
+	nf.Symbolize()
+	const self = "github.com/cgoguard/cgoguard/gobindings_test.TestGoStackOfACallInsideACallbackReachesTheOuterCaller"
+	if len(nf.GoStack) == 0 || !strings.HasPrefix(nf.GoStack[0].Function, self+".func") {
+		t.Fatalf("GoStack should start at the callback:\n%+v", nf.GoStack)
+	}
+	if !slices.ContainsFunc(nf.GoStack, func(f cgoguard.Frame) bool { return f.Function == self }) {
+		t.Fatalf("GoStack should reach the test that made the outer call:\n%+v", nf.GoStack)
 	}
 }
