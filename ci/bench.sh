@@ -36,10 +36,14 @@ c_floor_ratio=$(field BM_FaultOverFloor/iterations:201_median ratio)
 c_share=$(field BM_FaultOverFloor/iterations:201_median share_ns)
 
 printf '\n=== Go package (go test -bench, -count=10)\n'
-out=$(go test -run '^$' -bench 'Fault' -benchtime=200000x -count=10 ./gobindings)
+out=$(go test -run '^$' -bench '^BenchmarkFault(Symbolized)?$' -benchtime=200000x -count=10 ./gobindings)
 echo "$out" | grep '^Benchmark'
 side=$(go test -run '^$' -bench 'CallOverRawCgo' -benchtime=201x -count=1 ./gobindings | grep '^Benchmark')
 echo "$side"
+# The raw-frames fault against the kernel's floor reached from Go (a cgo call
+# to code that faults, bare handler), side by side.
+go_floor_side=$(go test -run '^$' -bench 'FaultOverFloor' -benchtime=201x -count=1 ./gobindings | grep '^Benchmark')
+echo "$go_floor_side"
 medians=$(echo "$out" | awk '
   /^Benchmark/ { name = $1; sub(/-[0-9]+$/, "", name); v[name] = v[name] " " $3; c[name] = c[name] " " $5 }
   function median(list,   a, n, i, j, t) {
@@ -56,6 +60,11 @@ metric() { echo "$side" | awk -v unit="$1" '{ for (i = 2; i <= NF; i++) if ($i =
 go_raw=$(metric raw-ns)
 go_call=$(metric call-ns)
 go_ratio=$(metric call/raw)
+floor_metric() { echo "$go_floor_side" | awk -v unit="$1" '{ for (i = 2; i <= NF; i++) if ($i == unit) print $(i - 1) }'; }
+go_side_fault=$(floor_metric fault-ns)
+go_floor=$(floor_metric floor-ns)
+go_floor_ratio=$(floor_metric fault/floor)
+go_share=$(floor_metric share-ns)
 
 printf '\n=== OS threads after the fault storm\n'
 storm=$(go test -count=1 -run '^TestFaultStormKeepsThreadCount$' -v ./gobindings | grep 'OS threads after' | sed 's/.*OS threads/OS threads/')
@@ -75,6 +84,9 @@ printf '| the same fault vs the kernel floor (bare SIGSEGV handler: delivery + s
   "$(awk -v t="$c_side_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_floor" 'BEGIN { print t / 1000 }')" \
   "$c_floor_ratio" "$(awk -v t="$c_share" 'BEGIN { print t / 1000 }')"
 printf '| fault round trip from Go, raw frames (`Symbolize(false)`), wall / CPU | %s us / %s us | <= 4 us |\n' "$go_fault" "$go_fault_cpu"
+printf '| the same fault vs the kernel floor from Go (cgo call to a bare-handler fault), side by side | %.2f us vs %.2f us: %sx; cgoguard'"'"'s share %.2f us | |\n' \
+  "$(awk -v t="$go_side_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$go_floor" 'BEGIN { print t / 1000 }')" \
+  "$go_floor_ratio" "$(awk -v t="$go_share" 'BEGIN { print t / 1000 }')"
 printf '| fault from Go, symbolized, warm cache, wall / CPU | %s us / %s us | <= 20 us |\n' "$go_fault_sym" "$go_fault_sym_cpu"
 printf '| the first contained fault in a large binary | %s | <= 5 ms on the faulting call |\n' "$first"
 printf '| %s | | <= clean + a few |\n' "$storm"

@@ -11,6 +11,7 @@ import (
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
+	"github.com/cgoguard/cgoguard/gobindings/internal/signalfloor"
 )
 
 // BenchmarkRawCgo is the baseline: the empty fixture through plain cgo.
@@ -93,4 +94,47 @@ func benchFault(b *testing.B) {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
 	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkFaultOverFloor measures a contained fault from Call (raw frames,
+// Symbolize(false)) against the kernel's floor reached the same way from Go
+// (internal/signalfloor: a cgo call to code that faults, with a bare handler
+// that skips the faulting instruction; no cgoguard code runs) side by side:
+// each iteration times a block of floor faults, then a block of Calls that
+// fault, so that load from other processes hits both alike. Metrics: the
+// medians over iterations of each block's ns per fault (floor-ns,
+// fault-ns), of their ratio (fault/floor) and of cgoguard's share
+// (share-ns: fault minus floor).
+func BenchmarkFaultOverFloor(b *testing.B) {
+	const block = 200
+	if err := cgoguard.Init(cgoguard.Symbolize(false)); err != nil {
+		b.Fatal(err)
+	}
+	defer cgoguard.Init(cgoguard.Symbolize(true))
+	var floor, fault, ratio, share []float64
+	for b.Loop() {
+		if err := signalfloor.Install(); err != nil {
+			b.Skip(err)
+		}
+		t0 := time.Now()
+		for i := 0; i < block; i++ {
+			signalfloor.Fault()
+		}
+		t1 := time.Now()
+		signalfloor.Restore()
+		t2 := time.Now()
+		for i := 0; i < block; i++ {
+			if err := cgoguard.Call(fx.NullWrite.Fn, nil); !errors.Is(err, cgoguard.ErrNativeFault) {
+				b.Fatal(err)
+			}
+		}
+		t3 := time.Now()
+		f, c := float64(t1.Sub(t0))/block, float64(t3.Sub(t2))/block
+		floor, fault = append(floor, f), append(fault, c)
+		ratio, share = append(ratio, c/f), append(share, c-f)
+	}
+	b.ReportMetric(median(floor), "floor-ns")
+	b.ReportMetric(median(fault), "fault-ns")
+	b.ReportMetric(median(ratio), "fault/floor")
+	b.ReportMetric(median(share), "share-ns")
 }
