@@ -2,6 +2,7 @@
 // jump back, on the faulting thread, from cgg_call / CGG_GUARD.
 #include <errno.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "internal.h"
@@ -18,10 +19,16 @@ struct Reporter {
 std::mutex reporters_mutex;
 Reporter reporters[CGG_MAX_REPORTERS];
 int next_reporter_id = 1;
+// Number of registered callbacks (written under reporters_mutex).
+std::atomic<int> reporters_registered{0};
 
 }  // namespace
 
 void dispatch_reports(const cgg_fault* fault) {
+  // Most programs register no callback: then a contained fault takes no
+  // lock here. A callback registered while a fault is being dispatched may
+  // or may not see it, with or without this check.
+  if (reporters_registered.load(std::memory_order_acquire) == 0) return;
   // Copy under the lock, call without it: a callback may register or remove
   // callbacks, or fault in a guarded call of its own, without deadlocking.
   Reporter snapshot[CGG_MAX_REPORTERS];
@@ -47,6 +54,7 @@ int cgg_report_add(cgg_report_fn fn, void* user) {
   for (Reporter& r : reporters) {
     if (r.fn == nullptr) {
       r = Reporter{fn, user, next_reporter_id++};
+      reporters_registered.fetch_add(1, std::memory_order_release);
       return r.id;
     }
   }
@@ -58,6 +66,7 @@ int cgg_report_remove(int id) {
   for (Reporter& r : reporters) {
     if (r.fn != nullptr && r.id == id) {
       r = Reporter{};
+      reporters_registered.fetch_sub(1, std::memory_order_release);
       return 0;
     }
   }
