@@ -73,6 +73,11 @@ echo "$storm"
 printf '\n=== the first contained fault in a large binary\n'
 ci/firstfault-bench.sh | tee "$tmp/firstfault"
 first=$(awk '/^binary .* MB:/ { print }' "$tmp/firstfault")
+# The RSS the first symbolization adds: in the large Go binary (with its
+# native debug object, and reading its whole DWARF), and in the C benchmark.
+rss_object=$(sed -n 's/^first symbolization (explicit Symbolize of the first fault): .*, RSS \(+[0-9.]* MiB\).*/\1/p' "$tmp/firstfault")
+rss_program=$(sed -n 's/^  the same reading the whole program DWARF.*, RSS \(+[0-9.]* MiB\).*/\1/p' "$tmp/firstfault")
+rss_c=$(sed -n 's/.*"first_symbolization": ".*VmRSS [0-9]* -> [0-9]* KiB (+\([0-9]*\)).*/\1/p' "$tmp/core.json")
 
 printf '\n=== summary (%s; Linux %s)\n' "$cpu" "$(uname -r)"
 printf '| figure | measured | goal |\n|---|---|---|\n'
@@ -89,4 +94,5 @@ printf '| the same fault vs the kernel floor from Go (cgo call to a bare-handler
   "$go_floor_ratio" "$(awk -v t="$go_share" 'BEGIN { print t / 1000 }')"
 printf '| fault from Go, symbolized, warm cache, wall / CPU | %s us / %s us | <= 20 us |\n' "$go_fault_sym" "$go_fault_sym_cpu"
 printf '| the first contained fault in a large binary | %s | <= 5 ms on the faulting call |\n' "$first"
+printf '| RSS of the first symbolization: large Go binary (native debug object vs whole DWARF); C benchmark binary | %s vs %s; %s KiB | cut where libbacktrace allows |\n' "$rss_object" "$rss_program" "$rss_c"
 printf '| %s | | <= clean + a few |\n' "$storm"

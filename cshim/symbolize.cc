@@ -1,13 +1,23 @@
-// Symbolization of raw addresses with Boost.Stacktrace. Ordinary context
-// only: loading debug information allocates (tens of MiB the first time).
+// Symbolization of raw addresses with libbacktrace, through the callbacks of
+// Boost.Stacktrace's libbacktrace back end. Ordinary context only: loading
+// debug information allocates (tens of MiB the first time).
 //
-// Two things shape this file:
+// Three things shape this file:
 //   - Results are cached per address, so a fault site seen before costs a
 //     hash lookup.
-//   - Boost.Stacktrace 1.74's libbacktrace back end keeps one libbacktrace
-//     state per thread (a thread_local) and never frees it: symbolizing from
-//     many threads would load the debug information once per thread. All
-//     Boost calls therefore run on one dedicated thread, started on first use.
+//   - A libbacktrace state is not thread-safe when created unthreaded, and
+//     loading debug information twice would double the memory: all lookups
+//     run on one dedicated thread, started on first use, against one state.
+//   - The state is ours, not Boost's. Boost.Stacktrace 1.74 keeps one state
+//     per thread (construct_state: a thread_local created with the file name
+//     program_location gives, always NULL on Linux), so it cannot be told to
+//     read the program's debug information from another file. Ours can
+//     (cgg_symbolize_set_program_debug_file): a Go program's own DWARF is
+//     mostly Go's, which the Go runtime symbolizes itself, and libbacktrace
+//     would decompress and index all of it (about 50 MiB of RSS for a 42 MB
+//     program). The lookups reuse Boost's libbacktrace callbacks and its
+//     dladdr-first naming, so names, files and lines are what
+//     boost::stacktrace::frame gives.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -20,12 +30,17 @@
 #include <cxxabi.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include <boost/stacktrace/frame.hpp>
+#include <backtrace.h>
+
+#include <boost/core/demangle.hpp>
+#include <boost/stacktrace/frame.hpp>  // its libbacktrace callbacks (detail::)
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -61,7 +76,7 @@ uint64_t cache_key(uintptr_t pc, bool is_return_address) {
   return (static_cast<uint64_t>(pc) << 1) | (is_return_address ? 1 : 0);
 }
 
-// ---- The Boost worker thread ----
+// ---- The symbolizer thread ----
 
 struct Job {
   std::vector<uintptr_t> addrs;  // addresses to look up (already adjusted)
@@ -69,14 +84,55 @@ struct Job {
   bool done = false;
 };
 
-class BoostWorker {
+void ignore_libbacktrace_error(void*, const char*, int) {}
+
+// What boost::stacktrace::frame's name(), source_file() and source_line()
+// give for addr, looked up in state: the dynamic symbol if dladdr knows one,
+// else the name from the debug information or the symbol table; the file and
+// line from the debug information.
+void look_up(backtrace_state* state, uintptr_t addr, Symbol* s) {
+  namespace detail = boost::stacktrace::detail;
+  Dl_info dli;
+  std::string function;
+  std::string file;
+  detail::pc_data data = {&function, &file, 0};
+  if (state != nullptr) {
+    backtrace_pcinfo(state, addr, detail::libbacktrace_full_callback, ignore_libbacktrace_error,
+                     &data) ||
+        backtrace_syminfo(state, addr, detail::libbacktrace_syminfo_callback,
+                          ignore_libbacktrace_error, &data);
+  }
+  if (dladdr(reinterpret_cast<void*>(addr), &dli) != 0 && dli.dli_sname != nullptr) {
+    s->function = boost::core::demangle(dli.dli_sname);
+  } else if (!function.empty()) {
+    s->function = boost::core::demangle(function.c_str());
+  }
+  s->file = file;
+  s->line = static_cast<int>(data.line);
+}
+
+class SymbolizerThread {
  public:
   void run(Job* job) {
     std::unique_lock<std::mutex> lock(mutex_);
     start_if_needed();
+    program_file_frozen_ = true;
     queue_.push_back(job);
     wake_.notify_one();
     finished_.wait(lock, [job] { return job->done; });
+  }
+
+  // Takes ownership of fd (an open ELF file) as the program's debug
+  // information, unless a lookup already ran.
+  int set_program_file(int fd) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (program_file_frozen_) return -EBUSY;
+    if (program_fd_ >= 0) close(program_fd_);
+    program_fd_ = fd;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    program_file_ = path;
+    return 0;
   }
 
  private:
@@ -84,6 +140,9 @@ class BoostWorker {
     pid_t pid = getpid();
     if (started_pid_ == pid) return;  // after fork() the child has no worker
     started_pid_ = pid;
+    // A state copied from the parent may have been mid-lookup on the parent's
+    // worker at the fork: the child's worker starts a fresh one.
+    state_ = nullptr;
     std::thread([this] { loop(); }).detach();
   }
 
@@ -93,13 +152,17 @@ class BoostWorker {
       wake_.wait(lock, [this] { return !queue_.empty(); });
       Job* job = queue_.front();
       queue_.pop_front();
+      if (state_ == nullptr) {
+        // The file is read on the first lookup, not here. program_file_ no
+        // longer changes (program_file_frozen_) and lives as long as the
+        // state, which keeps a pointer to it. NULL: the running program.
+        state_ = backtrace_create_state(program_file_.empty() ? nullptr : program_file_.c_str(), 0,
+                                        ignore_libbacktrace_error, nullptr);
+      }
+      backtrace_state* state = state_;
       lock.unlock();
       for (size_t i = 0; i < job->addrs.size(); i++) {
-        boost::stacktrace::frame frame(reinterpret_cast<const void*>(job->addrs[i]));
-        Symbol& s = (*job->results)[i];
-        s.function = frame.name();
-        s.file = frame.source_file();
-        s.line = static_cast<int>(frame.source_line());
+        look_up(state, job->addrs[i], &(*job->results)[i]);
       }
       lock.lock();
       job->done = true;
@@ -112,10 +175,19 @@ class BoostWorker {
   std::condition_variable finished_;
   std::deque<Job*> queue_;
   pid_t started_pid_ = 0;
+  // Used by the worker thread only (created there, never freed: libbacktrace
+  // has no call that frees a state).
+  backtrace_state* state_ = nullptr;
+  // The program's debug information, when set; kept open for the state's
+  // lifetime so that the file may be unlinked and a fork's child still
+  // reads it.
+  int program_fd_ = -1;
+  std::string program_file_;
+  bool program_file_frozen_ = false;
 };
 
-BoostWorker& worker() {
-  static BoostWorker* w = new BoostWorker();  // never destroyed: its thread outlives exit
+SymbolizerThread& worker() {
+  static SymbolizerThread* w = new SymbolizerThread();  // never destroyed: its thread outlives exit
   return *w;
 }
 
@@ -212,7 +284,7 @@ void to_public(uintptr_t pc, const Symbol& s, cgg_symbol* out) {
   copy_field(out->module, sizeof out->module, s.module);
 }
 
-// Symbolizes n addresses; misses go to the Boost worker in one batch.
+// Symbolizes n addresses; misses go to the symbolizer thread in one batch.
 void symbolize_many(const uintptr_t* pcs, const bool* is_ra, int n, cgg_symbol* out, int* found) {
   std::vector<Symbol> fresh(static_cast<size_t>(n));
   std::vector<int> missing;
@@ -301,6 +373,30 @@ void cgg_symbol_cache_clear(void) {
 size_t cgg_symbol_cache_size(void) {
   std::lock_guard<std::mutex> lock(cache_mutex);
   return cache.size();
+}
+
+int cgg_symbolize_set_program_debug_file(const char* path) {
+  if (path == nullptr || path[0] == '\0') return -EINVAL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  // libbacktrace reports a bad file only through its error callback, and a
+  // state whose file failed to load never names anything: accept an ELF file
+  // only, and only if it can be reopened through /proc, as libbacktrace will.
+  unsigned char magic[4] = {0, 0, 0, 0};
+  char proc_path[64];
+  snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+  int rc = 0;
+  if (pread(fd, magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic) ||
+      memcmp(magic, ELFMAG, SELFMAG) != 0) {
+    rc = -ENOEXEC;
+  } else if (int probe = open(proc_path, O_RDONLY | O_CLOEXEC); probe < 0) {
+    rc = -errno;
+  } else {
+    close(probe);
+    rc = worker().set_program_file(fd);
+  }
+  if (rc != 0) close(fd);
+  return rc;
 }
 
 }  // extern "C"

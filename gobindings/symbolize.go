@@ -1,11 +1,13 @@
 package cgoguard
 
+// #include <stdlib.h>
 // #include <cgoguard/cgoguard.h>
 import "C"
 
 import (
 	"runtime"
 	"sync"
+	"syscall"
 	"unsafe"
 )
 
@@ -226,7 +228,11 @@ func isShimFrame(fr *Frame) bool {
 	return fr.Offset != 0 && fr.PC-fr.Offset == shimCallStart
 }
 
+// findShimModule runs before the first symbolization of the process (every
+// path to the C symbolizer goes through shimModuleOnce): it first points the
+// symbolizer at the program's native debug object.
 func findShimModule() {
+	useNativeDebugObject()
 	sym := symbolBuffers.Get().(*C.cgg_symbol)
 	defer symbolBuffers.Put(sym)
 	call := uintptr(unsafe.Pointer(C.cgg_call))
@@ -256,4 +262,15 @@ func moduleBuildID(module string, pc uintptr) string {
 	}
 	buildIDs.Store(module, id)
 	return id
+}
+
+// setProgramDebugFile makes the C symbolizer read the program's symbols and
+// debug information from path.
+func setProgramDebugFile(path string) error {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	if rc := C.cgg_symbolize_set_program_debug_file(cpath); rc != 0 {
+		return syscall.Errno(-rc)
+	}
+	return nil
 }

@@ -202,6 +202,17 @@ CGG_API void cgg_symbol_cache_clear(void);
 /* Number of cached addresses. */
 CGG_API size_t cgg_symbol_cache_size(void);
 
+/* Reads the main program's symbol table and debug information from the ELF
+ * file at path instead of from the program itself; other modules are read as
+ * before. Meant for a reduced copy of the program's own (for a Go program,
+ * the units of its C, C++ and assembly code, without Go's), which costs less
+ * memory to load; addresses are looked up as in the program, so the file
+ * must describe that very program. The file is opened now and kept open, so
+ * it may be unlinked. Only before the first symbolization of the process:
+ * returns 0; -EINVAL for a NULL or empty path; -ENOEXEC when the file is not
+ * ELF; -EBUSY once a symbolization ran; or the negative errno of opening it. */
+CGG_API int cgg_symbolize_set_program_debug_file(const char* path);
+
 /* Longest hex build ID cgg_module_build_id writes, NUL included (a 160-bit
  * SHA-1 ID, what GNU ld and Go's linker emit, needs 41). */
 #define CGG_BUILD_ID_SIZE 129

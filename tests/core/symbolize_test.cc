@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,6 +168,79 @@ TEST(Symbolize, ConcurrentThreadsAgree) {
           << "thread " << i << " frame " << k;
     }
   }
+}
+
+// ---- The program's debug information from another file ----
+
+std::string ExecutablePath() {
+  char exe[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len <= 0) return "";
+  return std::string(exe, static_cast<size_t>(len));
+}
+
+// In a fresh process (a death-test child re-executes this binary): points
+// the symbolizer at a copy of this program without its DWARF, then
+// symbolizes a fault through a function of the program. Exits 0 when the
+// copy was read for the program (names from its symbol table, no source
+// line) and the fixtures library as before (with its source lines).
+void SymbolizeWithAProgramCopyWithoutDwarf() {
+  char dir[] = "/tmp/cgg-debugfile-XXXXXX";
+  if (mkdtemp(dir) == nullptr) _exit(2);
+  std::string copy = std::string(dir) + "/program";
+  std::string command = "objcopy --strip-debug '" + ExecutablePath() + "' '" + copy + "'";
+  if (system(command.c_str()) != 0) _exit(3);
+  int rc = cgg_symbolize_set_program_debug_file(copy.c_str());
+  // The shim keeps the file open: it may go away now.
+  unlink(copy.c_str());
+  rmdir(dir);
+  if (rc != 0) {
+    fprintf(stderr, "cgg_symbolize_set_program_debug_file: %d\n", rc);
+    _exit(4);
+  }
+  cgg_fault f;
+  if (cgg_call(SymbolizeTarget, nullptr, &f) != SIGSEGV) _exit(5);
+  std::vector<cgg_symbol> symbols(CGG_MAX_FRAMES);
+  if (cgg_symbolize_fault(&f, symbols.data(), CGG_MAX_FRAMES) < 3) _exit(6);
+  const cgg_symbol& fixture = symbols[0];
+  const cgg_symbol& program = symbols[1];
+  fprintf(stderr, "fixture %s %s:%d; program %s %s:%d\n", fixture.function, fixture.file,
+          fixture.line, program.function, program.file, program.line);
+  bool ok = strcmp(fixture.function, "cgg_fx_null_write") == 0 &&
+            EndsWith(fixture.file, "tests/fixtures/fixtures.c") && fixture.line > 0 &&
+            strstr(program.function, "SymbolizeTarget") != nullptr && program.file[0] == '\0' &&
+            program.line == 0;
+  _exit(ok ? 0 : 1);
+}
+
+TEST(ProgramDebugFile, IsReadForTheProgramInsteadOfTheProgramItself) {
+  if (system("command -v objcopy >/dev/null 2>&1") != 0) GTEST_SKIP() << "objcopy not installed";
+  // The child re-executes this test up to here: nothing symbolized yet.
+  EXPECT_EXIT(SymbolizeWithAProgramCopyWithoutDwarf(), testing::ExitedWithCode(0), "");
+  // Without the copy, the same frame has its source line (the baseline the
+  // child's empty line is measured against).
+  cgg_fault f;
+  ASSERT_EQ(cgg_call(SymbolizeTarget, nullptr, &f), SIGSEGV);
+  std::vector<cgg_symbol> symbols(CGG_MAX_FRAMES);
+  ASSERT_GE(cgg_symbolize_fault(&f, symbols.data(), CGG_MAX_FRAMES), 3);
+  EXPECT_TRUE(EndsWith(symbols[1].file, "symbolize_test.cc")) << symbols[1].file;
+}
+
+TEST(ProgramDebugFile, ClearErrors) {
+  EXPECT_EQ(cgg_symbolize_set_program_debug_file(nullptr), -EINVAL);
+  EXPECT_EQ(cgg_symbolize_set_program_debug_file(""), -EINVAL);
+  EXPECT_EQ(cgg_symbolize_set_program_debug_file("/nonexistent/program.debug"), -ENOENT);
+  char text[] = "/tmp/cgg-not-elf-XXXXXX";
+  int fd = mkstemp(text);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "not ELF\n", 8), 8);
+  close(fd);
+  EXPECT_EQ(cgg_symbolize_set_program_debug_file(text), -ENOEXEC);
+  unlink(text);
+  // Once a symbolization ran, the program's debug information is loaded.
+  cgg_symbol s;
+  ASSERT_EQ(cgg_symbolize(reinterpret_cast<uintptr_t>(&cgg_call), 0, &s), 0);
+  EXPECT_EQ(cgg_symbolize_set_program_debug_file(ExecutablePath().c_str()), -EBUSY);
 }
 
 }  // namespace

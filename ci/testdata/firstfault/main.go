@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +22,7 @@ import (
 
 func main() {
 	padding() // keeps the generated code linked in
-	rss0 := rssKiB()
+	mem0 := readMemory()
 	if err := cgoguard.Init(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -43,26 +45,67 @@ func main() {
 	start = time.Now()
 	nf.Symbolize() // waits for the debug information if it is still loading
 	symbolize := time.Since(start)
-	rss1 := rssKiB()
+	mem1 := readMemory()
 	if nf.Fingerprint == "" {
 		fmt.Fprintln(os.Stderr, "no fingerprint after Symbolize")
 		os.Exit(1)
 	}
 	exe, _ := os.Executable()
 	st, _ := os.Stat(exe)
-	fmt.Printf("binary_mb %.1f first_fault_ms %.3f second_fault_ms %.3f symbolize_first_ms %.1f symbolize_rss_mib %.1f\n",
-		float64(st.Size())/1e6, ms(first), ms(second), ms(symbolize), float64(rss1-rss0)/1024)
+	debugObject := 0
+	if usesNativeDebugObject() {
+		debugObject = 1
+	}
+	fmt.Printf("binary_mb %.1f first_fault_ms %.3f second_fault_ms %.3f symbolize_first_ms %.1f symbolize_rss_mib %.1f"+
+		" symbolize_anon_mib %.1f symbolize_file_mib %.1f symbolize_goheap_mib %.1f native_debug_object %d\n",
+		float64(st.Size())/1e6, ms(first), ms(second), ms(symbolize), mib(mem1.rss-mem0.rss),
+		mib(mem1.anon-mem0.anon), mib(mem1.file-mem0.file), float64(mem1.goHeap-mem0.goHeap)/(1<<20), debugObject)
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+// memory is the process's resident memory (KiB): in all, anonymous, and
+// file-backed (mapped files: the program, libraries, debug information read
+// through mmap); and the bytes the Go heap holds from the system.
+type memory struct {
+	rss, anon, file int64
+	goHeap          uint64
+}
+
+func readMemory() memory {
+	var m memory
+	rollup, _ := os.ReadFile("/proc/self/smaps_rollup")
+	for _, line := range strings.Split(string(rollup), "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		switch name {
+		case "Rss":
+			m.rss = kb
+		case "Anonymous":
+			m.anon = kb
+		}
+	}
+	m.file = m.rss - m.anon
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m.goHeap = ms.HeapSys - ms.HeapReleased
+	return m
+}
+
+// usesNativeDebugObject tells whether the symbolizer reads the program's
+// reduced debug object (the shim keeps it open) rather than the program.
+func usesNativeDebugObject() bool {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if strings.Contains(target, "cgoguard-native-debug-") {
+			return true
+		}
+	}
+	return false
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func rssKiB() int64 {
-	status, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb
-		}
-	}
-	return 0
-}

@@ -1,0 +1,62 @@
+// Command nativedebug is the program debugobject_test.go builds with its
+// DWARF (go build) and runs twice: once as is, and once with TMPDIR naming
+// no directory, so that the symbolizer cannot write the program's native
+// debug object and reads the program itself. It prints whether the debug
+// object is in use and every native frame of a few faults and C++
+// exceptions, named.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unsafe"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
+)
+
+func main() {
+	if err := cgoguard.Init(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	<-cgoguard.SymbolizerReady()
+	fmt.Println("native-debug-object", usesNativeDebugObject())
+	show := func(fn, arg unsafe.Pointer) {
+		var nf *cgoguard.NativeFault
+		if err := cgoguard.Call(fn, arg); !errors.As(err, &nf) {
+			fmt.Fprintln(os.Stderr, "Call:", err)
+			os.Exit(1)
+		}
+		nf.Symbolize()
+		fmt.Println("fault", nf.Fingerprint)
+		for _, fr := range nf.Frames {
+			fmt.Printf("  %s+%#x %s:%d %s+%#x\n", fr.Function, fr.Offset, fr.File, fr.Line, filepath.Base(fr.Module), fr.ModuleOffset)
+		}
+	}
+	show(fx.NullWrite.Fn, nil)
+	depth := fx.NewIntArg(3)
+	show(fx.DeepNullWrite.Fn, depth.Ptr())
+	depth.Free()
+	for which := range 2 {
+		arg := fx.NewIntArg(which)
+		show(fx.CxxThrowVia.Fn, arg.Ptr())
+		arg.Free()
+	}
+}
+
+// usesNativeDebugObject tells whether the symbolizer holds the native debug
+// object open (it reads it instead of the program).
+func usesNativeDebugObject() bool {
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if strings.Contains(target, "cgoguard-native-debug-") {
+			return true
+		}
+	}
+	return false
+}
