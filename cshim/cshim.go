@@ -17,6 +17,11 @@
 // (symbolize.cc), so a program that imports it also links fully static
 // (-ldflags '-linkmode external -extldflags -static').
 //
+// The program is linked with --wrap=dl_iterate_phdr: the symbolizer then
+// reads the debug information of only the modules that hold a fault's frames
+// (symbolize.cc says why); every other caller of dl_iterate_phdr reaches the
+// loader's unchanged.
+//
 // Its C entry points are hidden (CGG_HIDDEN_API; see cgoguard.h), and so is
 // everything else (-fvisibility=hidden): they are reachable from every cgo
 // package of the program but never exported, so a libcgoguard.so that a C
@@ -27,5 +32,5 @@ package cshim
 
 // #cgo CPPFLAGS: -I${SRCDIR}/../include -DCGG_HIDDEN_API
 // #cgo CXXFLAGS: -std=c++17 -fvisibility=hidden -fvisibility-inlines-hidden
-// #cgo LDFLAGS: -lbacktrace -ldl -lpthread
+// #cgo LDFLAGS: -lbacktrace -ldl -lpthread -Wl,--wrap=dl_iterate_phdr
 import "C"

@@ -1,23 +1,27 @@
 // Symbolization of raw addresses with libbacktrace, through the callbacks of
 // Boost.Stacktrace's libbacktrace back end. Ordinary context only: loading
-// debug information allocates (tens of MiB the first time).
+// debug information allocates.
 //
-// Three things shape this file:
+// Four things shape this file:
 //   - Results are cached per address, so a fault site seen before costs a
 //     hash lookup.
 //   - A libbacktrace state is not thread-safe when created unthreaded, and
 //     loading debug information twice would double the memory: all lookups
-//     run on one dedicated thread, started on first use, against one state.
-//   - The state is ours, not Boost's. Boost.Stacktrace 1.74 keeps one state
+//     run on one dedicated thread, started on first use, which owns the
+//     states.
+//   - The states are ours, not Boost's. Boost.Stacktrace 1.74 keeps one state
 //     per thread (construct_state: a thread_local created with the file name
 //     program_location gives, always NULL on Linux), so it cannot be told to
 //     read the program's debug information from another file. Ours can
 //     (cgg_symbolize_set_program_debug_file): a Go program's own DWARF is
 //     mostly Go's, which the Go runtime symbolizes itself, and libbacktrace
-//     would decompress and index all of it (about 50 MiB of RSS for a 42 MB
+//     would decompress and index all of it (about 25 MiB of RSS for a 42 MB
 //     program). The lookups reuse Boost's libbacktrace callbacks and its
 //     dladdr-first naming, so names, files and lines are what
 //     boost::stacktrace::frame gives.
+//   - One state per module that holds a frame, created on the first frame in
+//     it, instead of one that reads every loaded module (see "One
+//     libbacktrace state per module" below).
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -47,6 +51,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "internal.h"
@@ -57,6 +62,8 @@ namespace {
 
 struct Symbol {
   bool in_module = false;
+  bool in_program = false;    // the module is the program itself
+  uintptr_t module_base = 0;  // load address of the module (its first segment)
   uintptr_t module_offset = 0;
   uintptr_t function_offset = 0;
   int line = 0;
@@ -78,11 +85,98 @@ uint64_t cache_key(uintptr_t pc, bool is_return_address) {
 
 // ---- The symbolizer thread ----
 
+// The module an address lies in, as the symbolizer thread needs it to pick
+// (or create) the module's libbacktrace state.
+struct ModuleRef {
+  uintptr_t base = 0;
+  bool program = false;
+  std::string file;  // as the loader names it (shared objects only)
+};
+
 struct Job {
-  std::vector<uintptr_t> addrs;  // addresses to look up (already adjusted)
-  std::vector<Symbol>* results;  // same length; function/file/line filled in
+  std::vector<uintptr_t> addrs;    // addresses to look up (already adjusted)
+  std::vector<ModuleRef> modules;  // the module of each address
+  std::vector<Symbol>* results;    // same length; function/file/line filled in
   bool done = false;
 };
+
+// ---- One libbacktrace state per module ----
+//
+// libbacktrace's backtrace_initialize (elf.c) reads the file its state was
+// created with as the program, then calls dl_iterate_phdr and reads every
+// module listed, each with its separate debug file when one is installed
+// under /usr/lib/debug/.build-id; no parameter names fewer. With glibc's
+// debug files installed (libc6-dbg), libc, ld.so and libm alone cost about
+// 21 MiB of RSS on the first lookup although no fault frame is ever in them.
+// So the shim is linked with --wrap=dl_iterate_phdr (CMakeLists.txt,
+// cshim.go): while the symbolizer thread loads a module's state, the
+// wrapper lists that module alone. Every other call on every thread goes to
+// the loader's dl_iterate_phdr unchanged.
+//
+// A program that links the shim without the option (libcgoguard.a in a
+// link of its own) leaves __real_dl_iterate_phdr undefined: the weak
+// reference is then null and the shim keeps one state for the whole process.
+
+// Which module the calling thread is loading, if any.
+struct LoadingModule {
+  uintptr_t pc;  // an address inside the module
+  bool program;  // the program itself (its entry has no name)
+};
+
+// Set only on the symbolizer thread, around its lookups. Initial-exec TLS:
+// reading it allocates nothing and takes no lock, so the wrapper stays as
+// safe as dl_iterate_phdr itself for any caller.
+__attribute__((tls_model("initial-exec"))) thread_local const LoadingModule* loading_module =
+    nullptr;
+
+struct FilteredWalk {
+  const LoadingModule* module;
+  int (*callback)(struct dl_phdr_info*, size_t, void*);
+  void* data;
+};
+
+int list_loading_module_only(struct dl_phdr_info* info, size_t size, void* arg) {
+  auto* walk = static_cast<FilteredWalk*>(arg);
+  const bool program_entry = info->dlpi_name == nullptr || info->dlpi_name[0] == '\0';
+  if (walk->module->program) return program_entry ? walk->callback(info, size, walk->data) : 0;
+  if (program_entry || !module_holds(info, walk->module->pc)) return 0;
+  // libbacktrace reads the entry without a name as the program: from the
+  // file its state was created with (this module's own) at this entry's
+  // load address.
+  struct dl_phdr_info renamed;
+  memset(&renamed, 0, sizeof renamed);
+  size_t n = size < sizeof renamed ? size : sizeof renamed;
+  memcpy(&renamed, info, n);
+  renamed.dlpi_name = "";
+  return walk->callback(&renamed, n, walk->data);
+}
+
+}  // namespace
+}  // namespace cgoguard
+
+extern "C" {
+// The loader's dl_iterate_phdr under --wrap; null without it.
+int __real_dl_iterate_phdr(int (*)(struct dl_phdr_info*, size_t, void*), void*)
+    __attribute__((weak));
+
+// Every call of dl_iterate_phdr in a program linked with
+// --wrap=dl_iterate_phdr lands here (the unwinder's too, in a static
+// program): it only reads a thread-local pointer before calling the loader.
+__attribute__((visibility("hidden"))) int __wrap_dl_iterate_phdr(
+    int (*callback)(struct dl_phdr_info*, size_t, void*), void* data) {
+  const cgoguard::LoadingModule* module = cgoguard::loading_module;
+  if (module == nullptr) return __real_dl_iterate_phdr(callback, data);
+  cgoguard::FilteredWalk walk = {module, callback, data};
+  return __real_dl_iterate_phdr(cgoguard::list_loading_module_only, &walk);
+}
+}  // extern "C"
+
+namespace cgoguard {
+namespace {
+
+bool per_module_states() {
+  return __real_dl_iterate_phdr != nullptr;
+}
 
 void ignore_libbacktrace_error(void*, const char*, int) {}
 
@@ -141,8 +235,8 @@ class SymbolizerThread {
     if (started_pid_ == pid) return;  // after fork() the child has no worker
     started_pid_ = pid;
     // A state copied from the parent may have been mid-lookup on the parent's
-    // worker at the fork: the child's worker starts a fresh one.
-    state_ = nullptr;
+    // worker at the fork: the child's worker starts afresh.
+    states_.clear();
     std::thread([this] { loop(); }).detach();
   }
 
@@ -152,23 +246,52 @@ class SymbolizerThread {
       wake_.wait(lock, [this] { return !queue_.empty(); });
       Job* job = queue_.front();
       queue_.pop_front();
-      if (state_ == nullptr) {
-        // The file is read on the first lookup, not here. program_file_ no
-        // longer changes (program_file_frozen_) and lives as long as the
-        // state, which keeps a pointer to it. NULL: the running program.
-        state_ = backtrace_create_state(program_file_.empty() ? nullptr : program_file_.c_str(), 0,
-                                        ignore_libbacktrace_error, nullptr);
-      }
-      backtrace_state* state = state_;
+      const std::string* program_file = program_file_.empty() ? nullptr : &program_file_;
       lock.unlock();
       for (size_t i = 0; i < job->addrs.size(); i++) {
+        const ModuleRef& module = job->modules[i];
+        LoadingModule loading = {job->addrs[i], module.program};
+        backtrace_state* state = state_for(module, program_file);
+        // The state reads its module's file on its first lookup.
+        if (per_module_states()) loading_module = &loading;
         look_up(state, job->addrs[i], &(*job->results)[i]);
+        loading_module = nullptr;
       }
       lock.lock();
       job->done = true;
       finished_.notify_all();
     }
   }
+
+  // The state that symbolizes addresses of module (one per module, or one
+  // for the whole process without the dl_iterate_phdr wrapper), created on
+  // first use. program_file: the program's debug file, or null.
+  backtrace_state* state_for(const ModuleRef& module, const std::string* program_file) {
+    const bool whole_process = !per_module_states();
+    for (const ModuleState& m : states_) {
+      if (whole_process || (m.program && module.program) ||
+          (!m.program && !module.program && m.base == module.base && m.file == module.file)) {
+        return m.state;
+      }
+    }
+    states_.emplace_back();
+    ModuleState& m = states_.back();
+    m.program = whole_process || module.program;
+    m.base = module.base;
+    m.file = m.program ? (program_file != nullptr ? *program_file : std::string()) : module.file;
+    // libbacktrace keeps the file name pointer: m.file never moves (deque)
+    // and is never changed. NULL: the running program.
+    m.state = backtrace_create_state(m.file.empty() ? nullptr : m.file.c_str(), 0,
+                                     ignore_libbacktrace_error, nullptr);
+    return m.state;
+  }
+
+  struct ModuleState {
+    bool program = false;
+    uintptr_t base = 0;
+    std::string file;
+    backtrace_state* state = nullptr;
+  };
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -177,7 +300,7 @@ class SymbolizerThread {
   pid_t started_pid_ = 0;
   // Used by the worker thread only (created there, never freed: libbacktrace
   // has no call that frees a state).
-  backtrace_state* state_ = nullptr;
+  std::deque<ModuleState> states_;
   // The program's debug information, when set; kept open for the state's
   // lifetime so that the file may be unlinked and a fork's child still
   // reads it.
@@ -258,6 +381,8 @@ void locate(uintptr_t pc, uintptr_t lookup, Symbol* s) {
     // which a later chdir() makes wrong: use the kernel's absolute path.
     s->module = executable_path();
   }
+  s->in_program = info.dli_fbase == executable_base() || info.dli_fname == nullptr;
+  s->module_base = reinterpret_cast<uintptr_t>(info.dli_fbase);
   s->module_offset = pc - reinterpret_cast<uintptr_t>(info.dli_fbase);
   if (uintptr_t start = function_start(lookup)) {
     s->function_offset = pc - start;
@@ -309,8 +434,14 @@ void symbolize_many(const uintptr_t* pcs, const bool* is_ra, int n, cgg_symbol* 
     // A return address points after the call; the call's own line is at -1.
     uintptr_t lookup = is_ra[i] ? pcs[i] - 1 : pcs[i];
     locate(pcs[i], lookup, &fresh[static_cast<size_t>(i)]);
-    if (fresh[static_cast<size_t>(i)].in_module) {
+    const Symbol& located = fresh[static_cast<size_t>(i)];
+    if (located.in_module) {
       job.addrs.push_back(lookup);
+      ModuleRef module;
+      module.base = located.module_base;
+      module.program = located.in_program;
+      if (!module.program) module.file = located.module;
+      job.modules.push_back(std::move(module));
       in_module.push_back(i);
     }
   }

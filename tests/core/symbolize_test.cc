@@ -243,6 +243,48 @@ TEST(ProgramDebugFile, ClearErrors) {
   EXPECT_EQ(cgg_symbolize_set_program_debug_file(ExecutablePath().c_str()), -EBUSY);
 }
 
+// ---- Only the modules that hold a frame are read ----
+
+// Mappings in /proc/self/maps whose path contains `part`: libbacktrace keeps
+// a view of each module's string table it read (and of a separate debug file
+// it found) mapped, beside the loader's own mappings of the module.
+int CountMappings(const char* part) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  int n = 0;
+  while (std::getline(maps, line)) {
+    if (line.find(part) != std::string::npos) n++;
+  }
+  return n;
+}
+
+// In a fresh process: symbolizes a fault whose frames lie in the fixtures
+// library, the shim and this program. Exits 0 when the fixtures library was
+// read and libm (loaded, but holding no frame), and any separate debug file
+// of the system's libraries, were not.
+void SymbolizeAndCountModulesRead() {
+  const int fixtures_before = CountMappings("libcgg_fixtures.so");
+  const int others_before = CountMappings("libm.so") + CountMappings("/usr/lib/debug/");
+  cgg_fault f;
+  if (cgg_call(SymbolizeTarget, nullptr, &f) != SIGSEGV) _exit(2);
+  std::vector<cgg_symbol> symbols(CGG_MAX_FRAMES);
+  if (cgg_symbolize_fault(&f, symbols.data(), CGG_MAX_FRAMES) < 3) _exit(3);
+  const int fixtures_after = CountMappings("libcgg_fixtures.so");
+  const int others_after = CountMappings("libm.so") + CountMappings("/usr/lib/debug/");
+  fprintf(stderr, "fixtures library mappings %d -> %d, libm and debug files %d -> %d; %s %s:%d\n",
+          fixtures_before, fixtures_after, others_before, others_after, symbols[0].function,
+          symbols[0].file, symbols[0].line);
+  bool ok = fixtures_after > fixtures_before && others_after == others_before &&
+            strcmp(symbols[0].function, "cgg_fx_null_write") == 0 &&
+            EndsWith(symbols[0].file, "tests/fixtures/fixtures.c") && symbols[0].line > 0;
+  _exit(ok ? 0 : 1);
+}
+
+TEST(ModuleStates, OnlyModulesThatHoldAFrameAreRead) {
+  ASSERT_GT(CountMappings("libm.so"), 0) << "libm is not loaded: nothing to prove";
+  EXPECT_EXIT(SymbolizeAndCountModulesRead(), testing::ExitedWithCode(0), "");
+}
+
 }  // namespace
 
 namespace {

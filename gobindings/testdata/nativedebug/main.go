@@ -19,12 +19,18 @@ import (
 )
 
 func main() {
+	libmBefore := countMappings("libm.so")
 	if err := cgoguard.Init(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	<-cgoguard.SymbolizerReady()
 	fmt.Println("native-debug-object", usesNativeDebugObject())
+	defer func() {
+		// libbacktrace keeps a view of each module's string table it read
+		// mapped, beside the loader's own mappings of the module.
+		fmt.Println("libm-read", countMappings("libm.so") != libmBefore)
+	}()
 	show := func(fn, arg unsafe.Pointer) {
 		var nf *cgoguard.NativeFault
 		if err := cgoguard.Call(fn, arg); !errors.As(err, &nf) {
@@ -59,4 +65,11 @@ func usesNativeDebugObject() bool {
 		}
 	}
 	return false
+}
+
+// countMappings counts the mappings of /proc/self/maps whose path contains
+// part.
+func countMappings(part string) int {
+	maps, _ := os.ReadFile("/proc/self/maps")
+	return strings.Count(string(maps), part)
 }
