@@ -284,6 +284,16 @@ func TestCleanCallReturnsNil(t *testing.T) {
 	}
 }
 
+// C code may leave errno set on a normal return; Call must not take that
+// for a failure.
+func TestCleanCallThatLeavesErrnoSetReturnsNil(t *testing.T) {
+	for i := 0; i < 3; i++ {
+		if err := cgoguard.Call(fx.SetErrno.Fn, nil); err != nil {
+			t.Fatalf("Call = %v, want nil", err)
+		}
+	}
+}
+
 func TestCleanCallAllocatesNothing(t *testing.T) {
 	allocs := testing.AllocsPerRun(1000, func() {
 		if err := cgoguard.Call(fx.Empty.Fn, nil); err != nil {

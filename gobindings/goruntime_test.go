@@ -6,6 +6,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
@@ -107,6 +108,35 @@ func TestNativeFaultBehindCallbackIsTheInnerGuards(t *testing.T) {
 	var nf *cgoguard.NativeFault
 	if !errors.As(inner, &nf) || nf.Addr != fx.NullReadAddr {
 		t.Fatalf("inner Call = %v, want the null read", inner)
+	}
+}
+
+// Calls nested through callbacks deeper than CGG_MAX_GUARD_DEPTH (64): the
+// first one past it cannot arm its guard and says so, and every call above
+// it still returns normally.
+func TestCallPastTheGuardDepthFails(t *testing.T) {
+	var errs []error
+	var nest func(depth int)
+	cb := fx.NewCallback(func() { nest(len(errs)) })
+	defer cb.Free()
+	nest = func(depth int) {
+		if depth > 70 {
+			return
+		}
+		errs = append(errs, nil)
+		errs[depth] = cgoguard.Call(fx.CallCallback.Fn, cb.Ptr())
+	}
+	nest(0)
+	for depth, err := range errs {
+		switch {
+		case depth < 64 && err != nil:
+			t.Errorf("Call at depth %d = %v, want nil", depth, err)
+		case depth == 64 && !errors.Is(err, syscall.EOVERFLOW):
+			t.Errorf("Call at depth %d = %v, want EOVERFLOW", depth, err)
+		}
+	}
+	if len(errs) != 65 {
+		t.Errorf("%d nested calls ran, want 65 (the 65th cannot run fn)", len(errs))
 	}
 }
 

@@ -86,6 +86,7 @@ type Fixture struct {
 var (
 	Empty              = Fixture{"cgg_fx_empty", unsafe.Pointer(C.cgg_fx_empty)}
 	Increment          = Fixture{"cgg_fx_increment", unsafe.Pointer(C.cgg_fx_increment)}
+	SetErrno           = Fixture{"cgg_fx_set_errno", unsafe.Pointer(C.cgg_fx_set_errno)}
 	NullRead           = Fixture{"cgg_fx_null_read", unsafe.Pointer(C.cgg_fx_null_read)}
 	NullWrite          = Fixture{"cgg_fx_null_write", unsafe.Pointer(C.cgg_fx_null_write)}
 	ReadonlyWrite      = Fixture{"cgg_fx_readonly_write", unsafe.Pointer(C.cgg_fx_readonly_write)}
