@@ -35,8 +35,9 @@ namespace cgoguard {
 namespace {
 
 // Frames between _Unwind_Backtrace and the faulting frame: the context
-// trampoline on x86-64; elsewhere the capture function, the handler and the
-// kernel's signal trampoline (more under sanitizers).
+// trampoline (sigctx_unwind_*.S), one; a walk that starts in the handler
+// itself would see the capture function, the handler and the kernel's
+// signal trampoline too (more under sanitizers).
 constexpr int kMaxHandlerFrames = 32;
 
 // libgcc's lookup of the unwind-table entry covering an address: exported by

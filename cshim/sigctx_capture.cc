@@ -9,15 +9,23 @@
 // A fault inside the walk (a corrupted stack) re-enters the handler, which
 // sees in_capture and jumps back here; the walk is then reported as broken.
 #include <signal.h>
+#include <stddef.h>
+#include <ucontext.h>
 #include <unwind.h>
 
 #include "internal.h"
 #include "signal_table.h"
 
-#if defined(__x86_64__)
-// sigctx_unwind_x86_64.S: _Unwind_Backtrace starting at the context in uc.
+// sigctx_unwind_x86_64.S, sigctx_unwind_aarch64.S: _Unwind_Backtrace
+// starting at the context in uc.
 extern "C" _Unwind_Reason_Code cgg_backtrace_from_context(const void* uc, _Unwind_Trace_Fn fn,
                                                           void* arg);
+
+#if defined(__aarch64__)
+// The offsets sigctx_unwind_aarch64.S reads the interrupted registers at.
+static_assert(offsetof(ucontext_t, uc_mcontext.regs) == 184, "ucontext_t layout");
+static_assert(offsetof(ucontext_t, uc_mcontext.sp) == 432, "ucontext_t layout");
+static_assert(offsetof(ucontext_t, uc_mcontext.pc) == 440, "ucontext_t layout");
 #endif
 
 namespace cgoguard {
@@ -106,11 +114,7 @@ GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, long max
   // system call.
   if (__builtin_setjmp(ts->extra->capture_jb) == 0) {
     if (!sync_unblocked) set_sync_signals_blocked(false);
-#if defined(__x86_64__)
     cgg_backtrace_from_context(ucontext, owner_walk_step, &w);
-#else
-    _Unwind_Backtrace(owner_walk_step, &w);
-#endif
   } else {
     broken = true;  // the handler jumped back here from a fault in the walk
   }
