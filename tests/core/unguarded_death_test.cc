@@ -128,6 +128,15 @@ struct PreviousCase {
   bool x86_64_only;
 };
 
+// si_code of the undefined instruction: ILL_ILLOPN for x86-64's ud2. arm64's
+// udf gives ILL_ILLOPC on Linux and ILL_ILLOPN under qemu-user (which runs
+// the arm64 tests in CI): there only the prefix "code=" is checked, below.
+#if defined(__x86_64__)
+const std::string kIllCode = std::to_string(ILL_ILLOPN) + " addr=0x";
+#else
+const std::string kIllCode;
+#endif
+
 const std::vector<PreviousCase>& PreviousCases() {
   static const std::vector<PreviousCase> cases = {
       {"NullWrite", cgg_fx_null_write, SIGSEGV,
@@ -137,7 +146,7 @@ const std::vector<PreviousCase>& PreviousCases() {
       {"DivideByZero", cgg_fx_divide_by_zero, SIGFPE, "previous handler: signo=8 code=1 addr=0x",
        true},
       {"IllegalInstruction", cgg_fx_illegal_instruction, SIGILL,
-       "previous handler: signo=4 code=" + std::to_string(ILL_ILLOPN) + " addr=0x", true},
+       "previous handler: signo=4 code=" + kIllCode, false},
   };
   return cases;
 }
@@ -153,7 +162,7 @@ TEST_P(PreviousHandlerDeathTest, GetsUnguardedFaultWithOriginalSiginfo) {
   const PreviousCase& c = GetParam();
 #if !defined(__x86_64__)
   if (c.x86_64_only) {
-    GTEST_SKIP() << "x86-64 specific si_code or trap";
+    GTEST_SKIP() << "arm64 does not trap on integer division by zero";
   }
 #endif
   EXPECT_EXIT(
