@@ -38,6 +38,11 @@ step "Go: go test ./... with the oldest Go that go.mod declares ($GO_OLDEST)"
 # race-enabled run above covers the same code).
 ci/go-oldest.sh go test -count=1 ./...
 
+step "linux/arm64 under qemu-user: the C++ core suite and the gobindings tests"
+# Cross-compiled with Debian's aarch64 toolchain; what runs and what does not,
+# and how long it takes: ci/test-arm64.sh.
+ci/test-arm64.sh
+
 step "Go sub-modules"
 # The framework adapters are thin, sequential layers over httpguard, incident
 # and safego, which the root module's -race run above covers. Their vet and
