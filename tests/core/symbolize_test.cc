@@ -172,6 +172,13 @@ TEST(Symbolize, ConcurrentThreadsAgree) {
 
 // ---- The program's debug information from another file ----
 
+// The objcopy that reads this program's ELF files (CMake's, for the target).
+#ifdef CGG_OBJCOPY
+constexpr const char* kObjcopy = CGG_OBJCOPY;
+#else
+constexpr const char* kObjcopy = "objcopy";
+#endif
+
 std::string ExecutablePath() {
   char exe[PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -188,7 +195,8 @@ void SymbolizeWithAProgramCopyWithoutDwarf() {
   char dir[] = "/tmp/cgg-debugfile-XXXXXX";
   if (mkdtemp(dir) == nullptr) _exit(2);
   std::string copy = std::string(dir) + "/program";
-  std::string command = "objcopy --strip-debug '" + ExecutablePath() + "' '" + copy + "'";
+  std::string command =
+      std::string(kObjcopy) + " --strip-debug '" + ExecutablePath() + "' '" + copy + "'";
   if (system(command.c_str()) != 0) _exit(3);
   int rc = cgg_symbolize_set_program_debug_file(copy.c_str());
   // The shim keeps the file open: it may go away now.
@@ -214,7 +222,8 @@ void SymbolizeWithAProgramCopyWithoutDwarf() {
 }
 
 TEST(ProgramDebugFile, IsReadForTheProgramInsteadOfTheProgramItself) {
-  if (system("command -v objcopy >/dev/null 2>&1") != 0) GTEST_SKIP() << "objcopy not installed";
+  std::string found = std::string("command -v ") + kObjcopy + " >/dev/null 2>&1";
+  if (system(found.c_str()) != 0) GTEST_SKIP() << kObjcopy << " not installed";
   // The child re-executes this test up to here: nothing symbolized yet.
   EXPECT_EXIT(SymbolizeWithAProgramCopyWithoutDwarf(), testing::ExitedWithCode(0), "");
   // Without the copy, the same frame has its source line (the baseline the
