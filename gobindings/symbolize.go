@@ -44,8 +44,9 @@ var symbolBuffers = sync.Pool{New: func() any { return new(C.cgg_symbol) }}
 //
 // Call and OnFault never symbolize a fault on the faulting goroutine unless
 // the symbolizer is warm (see SymbolizerReady): the first symbolization of a
-// large binary reads its whole debug information (about 0.2 s for 28 MB,
-// 1 s for 42 MB). Before that, a fault comes back with raw native frames:
+// large binary reads the debug information of its native code (about
+// 0.1-0.2 s for 42 MB, the native debug object written first: see
+// debugobject.go). Before that, a fault comes back with raw native frames:
 // Frames carry PC only and Fingerprint is empty, while GoStack is already
 // named (it needs only the Go runtime's own tables). With Init's
 // Symbolize(false), GoStack is empty too. Call Symbolize before reading
