@@ -43,20 +43,9 @@ struct sigaction our_action() {
   action.sa_sigaction = signal_handler;
   // SA_ONSTACK: the handler must run on the alternate stack (stack overflow;
   // and the Go runtime treats a handler without it as fatal). SA_RESTART:
-  // as the Go runtime's own. The mask blocks every signal except the
-  // synchronous ones, and SA_NODEFER keeps the kernel from adding the one
-  // being delivered: nothing asynchronous interrupts the handler, while a
-  // fault of the handler's stack walk (a corrupted stack) reaches it again
-  // instead of killing the process. Unblocking them in the handler instead
-  // would cost a system call on every fault. Signals sent by kill() to a
-  // busy handler are passed on as delivered (sigctx_handler.cc); the chain
-  // path blocks the synchronous ones again before calling the previous
-  // handler (sigctx_chain.cc).
-  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER;
+  // as the Go runtime's own. Full mask: nothing interrupts the handler.
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
   sigfillset(&action.sa_mask);
-  for (const SignalInfo& s : kSignals) {
-    if (s.synchronous) sigdelset(&action.sa_mask, s.signo);
-  }
   return action;
 }
 

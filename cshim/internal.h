@@ -277,18 +277,12 @@ enum class GuardReach {
 // Records the faulting stack into rec->frames and tells whether the guard of
 // `entry` is reachable from the faulting context (sigctx_capture.cc).
 // `max_frames` bounds the walk (kUnknown when reached).
-// `sync_unblocked`: the synchronous signals are known to be unblocked already
-// (else the walk unblocks them, so that a fault of the walk reaches the
-// handler).
 CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry,
-                                           long max_frames, bool sync_unblocked, void* ucontext,
-                                           cgg_fault* rec);
+                                           long max_frames, void* ucontext, cgg_fault* rec);
 
 // Blocks or unblocks the synchronous signals of the signal table for the
 // calling thread (sigprocmask) (sigctx_capture.cc).
 CGG_INTERNAL void set_sync_signals_blocked(bool blocked);
-// Whether `mask` holds any of the synchronous signals (sigctx_capture.cc).
-CGG_INTERNAL bool any_sync_signal_in(const sigset_t* mask);
 
 // Writes a short description of (signo, code) into buf (sigctx_fault_text.cc).
 CGG_INTERNAL void describe_fault(int signo, int code, char* buf, size_t size);

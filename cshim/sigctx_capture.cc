@@ -43,37 +43,19 @@ GuardReach conclude(const OwnerWalk& w, bool broken) {
 
 }  // namespace
 
-namespace {
-
-// The synchronous signals of the signal table, as a set.
-sigset_t sync_signal_set() {
+void set_sync_signals_blocked(bool blocked) {
   sigset_t set;
   sigemptyset(&set);
   for (const SignalInfo& s : kSignals) {
     if (s.synchronous) sigaddset(&set, s.signo);
   }
-  return set;
-}
-
-}  // namespace
-
-void set_sync_signals_blocked(bool blocked) {
-  sigset_t set = sync_signal_set();
   // sigprocmask is async-signal-safe; in a threaded process it acts on the
   // calling thread only.
   sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
 }
 
-bool any_sync_signal_in(const sigset_t* mask) {
-  // sigismember only reads the set: async-signal-safe.
-  for (const SignalInfo& s : kSignals) {
-    if (s.synchronous && sigismember(mask, s.signo)) return true;
-  }
-  return false;
-}
-
 GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, long max_frames,
-                              bool sync_unblocked, void* ucontext, cgg_fault* rec) {
+                              void* ucontext, cgg_fault* rec) {
   uintptr_t pc = context_pc(ucontext);
   uintptr_t sp = context_sp(ucontext);
   rec->frames[0] = pc;
@@ -106,14 +88,9 @@ GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, long max
   bool broken = false;
   ts->in_capture = 1;
   // A fault while unwinding must reach our handler (a blocked synchronous
-  // signal would kill the process outright). Our action leaves them
-  // unblocked (install.cc: SA_NODEFER and a mask without them), so when the
-  // kernel entered the handler through it there is nothing to do; otherwise
-  // (another handler that displaced ours called us with its own mask, or
-  // the interrupted code had one blocked) unblock them for the walk: one
-  // system call.
+  // signal would kill the process outright), so unblock those for the walk.
   if (__builtin_setjmp(ts->extra->capture_jb) == 0) {
-    if (!sync_unblocked) set_sync_signals_blocked(false);
+    set_sync_signals_blocked(false);
     cgg_backtrace_from_context(ucontext, owner_walk_step, &w);
   } else {
     broken = true;  // the handler jumped back here from a fault in the walk

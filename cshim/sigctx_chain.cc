@@ -61,12 +61,6 @@ size_t length(const char* s) {
 
 void chain_to_previous(int signo, siginfo_t* info, void* ucontext) {
   ThreadState* ts = &tls_thread;
-  // Our action leaves the synchronous signals unblocked while the handler
-  // runs (install.cc); the previous action expects the mask it was
-  // installed with, which for the Go runtime's (a full mask) and most others
-  // blocks them. Block them again (sigprocmask: async-signal-safe, this
-  // thread only); sigreturn restores the interrupted mask afterwards.
-  set_sync_signals_blocked(true);
   // If the action we chain to calls us back (a handler that displaced ours
   // and chains to its own predecessor, which is us), chain_target() hands out
   // the original pre-cgoguard action the second time instead of looping.

@@ -8,8 +8,9 @@
 // written into memory that was reserved before the guarded call; counters are
 // lock-free atomics; the unwinder is libgcc's lock-free path (see
 // sigctx_capture.cc); the only system calls are sigprocmask, getpid, gettid,
-// tgkill, sigaction and write, and a contained fault makes none of them (its
-// one system call is the kernel's sigreturn). Nothing allocates, locks or uses
+// tgkill, sigaction and write; a contained fault makes one sigprocmask call
+// (to let a fault of its stack walk reach the handler) besides the kernel's
+// sigreturn. Nothing allocates, locks or uses
 // stdio.
 #include <errno.h>
 #include <signal.h>
@@ -100,7 +101,7 @@ __attribute__((noinline, no_sanitize("address"))) uint64_t record_cookie(
 // record (about 1 KiB) is off the stack again when we chain: the Go runtime's
 // handler runs after us on the same 32 KiB signal stack.
 __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* info,
-                                         void* ucontext, bool sync_unblocked) {
+                                         void* ucontext) {
   if (!signal_contained(signo) || !raised_by_fault(signo, info)) return false;
   uintptr_t sp = context_sp(ucontext);
   const GuardEntry* entry = candidate_guard(ts, sp);
@@ -110,10 +111,12 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
   // ours, the caller's record is left untouched.
   cgg_fault local;
   bool overflow = ts->stack_lo != 0 && sp < ts->stack_lo + kOverflowZone;
-  GuardReach reach =
-      capture_and_locate(ts, entry, overflow ? kMaxOverflowWalkFrames : kMaxWalkFrames,
-                         sync_unblocked, ucontext, &local);
-  if (reach == GuardReach::kNotOnStack) return false;
+  GuardReach reach = capture_and_locate(
+      ts, entry, overflow ? kMaxOverflowWalkFrames : kMaxWalkFrames, ucontext, &local);
+  if (reach == GuardReach::kNotOnStack) {
+    set_sync_signals_blocked(true);  // as the previous handler expects
+    return false;
+  }
   auto* guard = reinterpret_cast<cgg_guard_frame*>(entry->frame);
   // The record lies between the faulting sp and the stack's top, so it is
   // mapped; its cookie tells whether it still holds this guard. Needed for
@@ -124,7 +127,10 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
   // owner ran (same caller, same depth) with a frame pointer has both. Its
   // locals have overwritten the dead record, whose jb would send the landing
   // pad into garbage.
-  if (record_cookie(guard) != entry->cookie) return false;
+  if (record_cookie(guard) != entry->cookie) {
+    set_sync_signals_blocked(true);
+    return false;
+  }
 
   cgg_fault* rec = guard->out;
   rec->signo = signo;
@@ -153,52 +159,20 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
   return true;
 }
 
-// Whether the kernel entered this handler itself, through our action, so
-// that the signal mask in force is the interrupted one plus our sa_mask:
-// then the synchronous signals are unblocked (install.cc gives the action
-// SA_NODEFER and a mask without them) unless the interrupted code had one
-// blocked. Another handler that displaced ours and calls us runs with its
-// own mask, which usually blocks them. `cfa` is the handler's canonical frame
-// address: where the kernel's signal frame put it. Reads the context only.
-// (A handler that calls us as a tail call leaves the same frame behind; it
-// runs with its own mask all the same, and a fault of the walk then ends
-// the process by the default action instead of being reported as a broken
-// walk.)
-bool entered_by_kernel_unblocked(const void* cfa, const siginfo_t* info, const void* ucontext) {
-#if defined(__x86_64__)
-  // The kernel's frame: the return address (sa_restorer), then the ucontext.
-  bool direct = cfa == ucontext;
-#elif defined(__aarch64__)
-  // The kernel's frame starts with the siginfo, then the ucontext; the
-  // handler is entered with sp pointing at it.
-  bool direct = cfa == info;
-#else
-  bool direct = false;
-#endif
-  (void)info;
-  return direct && !any_sync_signal_in(&static_cast<const ucontext_t*>(ucontext)->uc_sigmask);
-}
-
 }  // namespace
 
 // Kept small and not instrumented up to the stack check (see
 // enough_stack_here); try_claim, out of line, has the big frame.
 __attribute__((no_sanitize("address"))) void signal_handler(int signo, siginfo_t* info,
                                                             void* ucontext) {
-#if defined(__GNUC__) && !defined(__clang__)
-  const void* cfa = __builtin_dwarf_cfa();
-#else
-  const void* cfa = nullptr;  // unknown: the walk unblocks the signals itself
-#endif
   ThreadState* ts = &tls_thread;
   if (ts->in_handler && info->si_code <= 0) {
     // Sent by kill, tgkill or sigqueue while this thread's handler is busy
-    // with a fault: the synchronous signals are unblocked while the handler
-    // runs (so that a fault of the walk reaches it), so a pending one is
-    // delivered right there. It is not a fault of the handler, and it is
+    // with a fault: the walk unblocks the synchronous signals, so a pending
+    // one is delivered right there. It is not a fault of the walk, and it is
     // not ours to contain or to drop: pass it on now, exactly as delivered
     // (a default action ends the process by it). If the previous handler
-    // returns, the interrupted handler carries on where it was.
+    // returns, the interrupted walk carries on where it was.
     chain_to_previous(signo, info, ucontext);
     return;
   }
@@ -219,8 +193,7 @@ __attribute__((no_sanitize("address"))) void signal_handler(int signo, siginfo_t
   }
   int saved_errno = errno;  // errno is thread-local; the interrupted code owns it
   ts->in_handler = 1;
-  bool claimed =
-      try_claim(ts, signo, info, ucontext, entered_by_kernel_unblocked(cfa, info, ucontext));
+  bool claimed = try_claim(ts, signo, info, ucontext);
   ts->in_handler = 0;
   errno = saved_errno;
   // Returning goes through sigreturn: the kernel restores the interrupted

@@ -14,9 +14,9 @@ namespace cgoguard {
 struct SignalInfo {
   int signo;
   const char* name;  // "SIGSEGV"
-  // Raised by the instruction that faults, on the faulting thread. Our
-  // action leaves these unblocked while the handler runs (install.cc), so
-  // that a fault of its stack walk reaches it.
+  // Raised by the instruction that faults, on the faulting thread. The
+  // handler unblocks these while it walks a faulting stack, so that a fault of
+  // the walk itself reaches it.
   bool synchronous;
   // When the kernel raised it for a fault, returning from the handler runs
   // the faulting instruction again, which raises it again. (int3 and abort()
