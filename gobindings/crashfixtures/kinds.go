@@ -15,7 +15,9 @@ const (
 	codeSegvAccErr = 2    // SEGV_ACCERR: no permission for the access
 	codeBusAdrErr  = 2    // BUS_ADRERR: nonexistent physical address
 	codeFpeIntDiv  = 1    // FPE_INTDIV: integer divide by zero
-	codeIllIllOpn  = 2    // ILL_ILLOPN: illegal operand (x86-64 ud2)
+	codeIllIllOpc  = 1    // ILL_ILLOPC: illegal opcode (arm64 udf)
+	codeIllIllOpn  = 2    // ILL_ILLOPN: illegal operand (x86-64 ud2; arm64 udf under qemu-user)
+	codeTrapBrkpt  = 1    // TRAP_BRKPT: breakpoint (arm64 brk)
 	codeSiKernel   = 0x80 // SI_KERNEL: sent by the kernel (x86-64 int3)
 	codeSiTkill    = -6   // SI_TKILL: tgkill(), as abort() raises SIGABRT
 	codeNone       = 0    // a C++ exception has no si_code
@@ -82,9 +84,10 @@ func (k Kind) Matches(nf *cgoguard.NativeFault) bool {
 
 // Kinds returns every crash kind of this architecture, in a fixed order
 // (memory faults, other hardware faults, aborts, C++ exceptions). Integer
-// division by zero, the undefined instruction and the breakpoint are listed
-// on x86-64 only: arm64 does not trap on integer division, and the fixtures
-// check the x86-64 encodings of the other two. Each call returns a new slice.
+// division by zero is listed on x86-64 only: arm64 does not trap on it. The
+// undefined instruction and the breakpoint are the architecture's own (ud2
+// and int3 on x86-64, udf and brk on arm64), with its si_code. Each call
+// returns a new slice.
 func Kinds() []Kind {
 	segv := func(name, does string, f Fixture, code int) Kind {
 		return Kind{Name: name, Does: does, Fixture: f, Signal: syscall.SIGSEGV, Codes: []int{code}}
@@ -111,7 +114,8 @@ func Kinds() []Kind {
 		{Name: "bus", Does: "reads a file mapping one page past the end of the file",
 			Fixture: BusPastEOF, Signal: syscall.SIGBUS, Codes: []int{codeBusAdrErr}},
 	}
-	if runtime.GOARCH == "amd64" {
+	switch runtime.GOARCH {
+	case "amd64":
 		kinds = append(kinds,
 			Kind{Name: "divide-by-zero", Does: "divides an int by zero", Fixture: DivideByZero,
 				Signal: syscall.SIGFPE, Codes: []int{codeFpeIntDiv}},
@@ -119,6 +123,13 @@ func Kinds() []Kind {
 				Fixture: IllegalInstruction, Signal: syscall.SIGILL, Codes: []int{codeIllIllOpn}},
 			Kind{Name: "trap", Does: "executes a breakpoint instruction (int3)", Fixture: Trap,
 				Signal: syscall.SIGTRAP, Codes: []int{codeSiKernel}})
+	case "arm64":
+		kinds = append(kinds,
+			// Linux says ILL_ILLOPC for udf; qemu-user says ILL_ILLOPN.
+			Kind{Name: "illegal-instruction", Does: "executes an undefined instruction (udf)",
+				Fixture: IllegalInstruction, Signal: syscall.SIGILL, Codes: []int{codeIllIllOpc, codeIllIllOpn}},
+			Kind{Name: "trap", Does: "executes a breakpoint instruction (brk)", Fixture: Trap,
+				Signal: syscall.SIGTRAP, Codes: []int{codeTrapBrkpt}})
 	}
 	return append(kinds,
 		abort("abort", "calls abort()", Abort),

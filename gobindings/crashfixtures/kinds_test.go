@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,6 +131,21 @@ func TestReadmeTableListsEveryKind(t *testing.T) {
 		if strings.Contains(row, "ContainAbort") != k.NeedsContainAbort {
 			t.Errorf("README row of %s: ContainAbort mentioned %v, want %v:\n%s",
 				k.Name, !k.NeedsContainAbort, k.NeedsContainAbort, row)
+		}
+	}
+}
+
+// Each architecture lists the hardware faults it has: the undefined
+// instruction and the breakpoint everywhere (ud2 and int3, udf and brk),
+// integer division by zero only where it traps (x86-64; arm64 returns 0).
+func TestKindsListTheArchitecturesHardwareFaults(t *testing.T) {
+	for name, want := range map[string]bool{
+		"illegal-instruction": true,
+		"trap":                true,
+		"divide-by-zero":      runtime.GOARCH == "amd64",
+	} {
+		if _, ok := fx.KindNamed(name); ok != want {
+			t.Errorf("on %s, KindNamed(%q) found = %v, want %v", runtime.GOARCH, name, ok, want)
 		}
 	}
 }
