@@ -64,17 +64,18 @@ var nativeDebugObjectStats struct {
 }
 
 // useNativeDebugObject writes the native debug object of the running
-// program to a temporary file and hands it to the C shim's symbolizer. The
-// shim keeps the file open; it is unlinked here. It must run before the
-// first symbolization; on any failure the program itself is read.
+// program to an unnamed temporary file and hands it to the C shim's
+// symbolizer, which opens it again through /proc/self/fd and keeps it open.
+// It must run before the first symbolization; on any failure the program
+// itself is read.
 func useNativeDebugObject() {
 	exe, err := os.Executable()
 	if err == nil {
-		var path string
-		path, err = writeNativeDebugObject(exe, os.TempDir())
+		var object *os.File
+		object, err = writeNativeDebugObject(exe, os.TempDir())
 		if err == nil {
-			err = setProgramDebugFile(path)
-			os.Remove(path)
+			err = setProgramDebugFile(fmt.Sprintf("/proc/self/fd/%d", object.Fd()))
+			object.Close()
 		}
 	}
 	nativeDebugObjectStats.err = err
@@ -91,25 +92,27 @@ type debugObjectSection struct {
 }
 
 // writeNativeDebugObject writes the native debug object of the program exe
-// into a new file in dir and returns its path.
-func writeNativeDebugObject(exe, dir string) (string, error) {
+// into a new file in dir and returns it open, already unlinked: a process
+// that ends at any moment (a short-lived command, a crash) leaves nothing
+// behind in dir. The caller closes it.
+func writeNativeDebugObject(exe, dir string) (*os.File, error) {
 	nativeDebugObjectStats.written, nativeDebugObjectStats.kept, nativeDebugObjectStats.dropped = 0, 0, 0
 	f, err := elf.Open(exe)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer f.Close()
 	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
-		return "", fmt.Errorf("%w: %s is not 64-bit little-endian ELF", errNoNativeDebugObject, exe)
+		return nil, fmt.Errorf("%w: %s is not 64-bit little-endian ELF", errNoNativeDebugObject, exe)
 	}
 	info, line, abbrevSec := f.Section(".debug_info"), f.Section(".debug_line"), f.Section(".debug_abbrev")
 	symtab, strtab := f.Section(".symtab"), f.Section(".strtab")
 	if info == nil || abbrevSec == nil || symtab == nil || strtab == nil || symtab.Link >= uint32(len(f.Sections)) || f.Sections[symtab.Link] != strtab {
-		return "", fmt.Errorf("%w: %s has no DWARF or no symbol table", errNoNativeDebugObject, exe)
+		return nil, fmt.Errorf("%w: %s has no DWARF or no symbol table", errNoNativeDebugObject, exe)
 	}
 	abbrev, err := abbrevSec.Data()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 
 	// The layout: the ELF header, each section at a page boundary, then the
@@ -144,13 +147,15 @@ func writeNativeDebugObject(exe, dir string) (string, error) {
 
 	out, err := os.CreateTemp(dir, "cgoguard-native-debug-*")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	path := out.Name()
-	fail := func(err error) (string, error) {
+	fail := func(err error) (*os.File, error) {
 		out.Close()
-		os.Remove(path)
-		return "", err
+		return nil, err
+	}
+	// Unlinked before anything is written: from here on the file has no name.
+	if err := os.Remove(out.Name()); err != nil {
+		return fail(err)
 	}
 
 	stmtLists, written, err := writeNativeUnits(info, abbrev, io.NewOffsetWriter(out, int64(infoOut.offset)))
@@ -177,12 +182,8 @@ func writeNativeDebugObject(exe, dir string) (string, error) {
 	if err := writeDebugObjectHeaders(out, f, sections, next); err != nil {
 		return fail(err)
 	}
-	if err := out.Close(); err != nil {
-		os.Remove(path)
-		return "", err
-	}
 	nativeDebugObjectStats.written = written
-	return path, nil
+	return out, nil
 }
 
 // writeNativeUnits copies the compile units of .debug_info that are not Go's

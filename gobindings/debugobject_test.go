@@ -6,10 +6,12 @@ import (
 	"bytes"
 	"debug/dwarf"
 	"debug/elf"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -120,10 +122,12 @@ func compileUnits(t *testing.T, path string) []unitSummary {
 // not Go's, with the same line tables, and none of Go's.
 func TestNativeDebugObjectKeepsEveryNativeUnitAndNoGoUnit(t *testing.T) {
 	program := buildNativeDebugProgram(t)
-	object, err := writeNativeDebugObject(program, t.TempDir())
+	file, err := writeNativeDebugObject(program, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer file.Close()
+	object := fmt.Sprintf("/proc/self/fd/%d", file.Fd())
 	var want []unitSummary
 	goUnits := 0
 	for _, u := range compileUnits(t, program) {
@@ -174,4 +178,26 @@ func cutLastLine(s string) (rest, last string) {
 	s = strings.TrimSuffix(s, "\n")
 	i := strings.LastIndexByte(s, '\n')
 	return s[:i+1], s[i+1:]
+}
+
+// A process that ends while the debug object is being written (a short-lived
+// command, a crash, a kill) leaves no file behind: the file has no name from
+// the moment it is created.
+func TestNativeDebugObjectLeavesNoFileWhenTheProcessEndsEarly(t *testing.T) {
+	program := buildNativeDebugProgram(t)
+	tmp := t.TempDir()
+	for ms := range 30 {
+		cmd := exec.Command(program)
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "NATIVEDEBUG_EXIT_AFTER_MS="+strconv.Itoa(ms%10))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", program, err, out)
+		}
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("left behind in TMPDIR: %s", e.Name())
+	}
 }

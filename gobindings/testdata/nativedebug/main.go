@@ -3,7 +3,8 @@
 // no directory, so that the symbolizer cannot write the program's native
 // debug object and reads the program itself. It prints whether the debug
 // object is in use and every native frame of a few faults and C++
-// exceptions, named.
+// exceptions, named. With NATIVEDEBUG_EXIT_AFTER_MS set it exits that many
+// milliseconds after Init instead.
 package main
 
 import (
@@ -11,7 +12,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
@@ -23,6 +26,12 @@ func main() {
 	if err := cgoguard.Init(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if ms, err := strconv.Atoi(os.Getenv("NATIVEDEBUG_EXIT_AFTER_MS")); err == nil {
+		// A short-lived process: it ends while the symbolizer may still be
+		// loading in the background (writing the debug object).
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		os.Exit(0)
 	}
 	<-cgoguard.SymbolizerReady()
 	fmt.Println("native-debug-object", usesNativeDebugObject())
