@@ -17,10 +17,11 @@
 // (symbolize.cc), so a program that imports it also links fully static
 // (-ldflags '-linkmode external -extldflags -static').
 //
-// The program is linked with --wrap=dl_iterate_phdr: the symbolizer then
-// reads the debug information of only the modules that hold a fault's frames
-// (symbolize.cc says why); every other caller of dl_iterate_phdr reaches the
-// loader's unchanged.
+// The program is linked with --wrap=dl_iterate_phdr and the wrapper
+// (symbolize_module_filter.cc): the symbolizer then reads the debug
+// information of only the modules that hold a fault's frames (symbolize.cc
+// says why); every other caller of dl_iterate_phdr reaches the loader's
+// unchanged.
 //
 // Its C entry points are hidden (CGG_HIDDEN_API; see cgoguard.h), and so is
 // everything else (-fvisibility=hidden): they are reachable from every cgo

@@ -56,6 +56,7 @@
 
 #include "internal.h"
 #include "loaded_module.h"
+#include "symbolize_module_filter.h"
 
 namespace cgoguard {
 namespace {
@@ -108,75 +109,34 @@ struct Job {
 // under /usr/lib/debug/.build-id; no parameter names fewer. With glibc's
 // debug files installed (libc6-dbg), libc, ld.so and libm alone cost about
 // 21 MiB of RSS on the first lookup although no fault frame is ever in them.
-// So the shim is linked with --wrap=dl_iterate_phdr (CMakeLists.txt,
-// cshim.go): while the symbolizer thread loads a module's state, the
-// wrapper lists that module alone. Every other call on every thread goes to
-// the loader's dl_iterate_phdr unchanged.
+// So libcgoguard.so and Go programs are linked with --wrap=dl_iterate_phdr
+// and with the wrapper (symbolize_module_filter.cc): while the symbolizer
+// thread loads a module's state, the wrapper lists that module alone.
 //
-// A program that links the shim without the option (libcgoguard.a in a
-// link of its own) leaves __real_dl_iterate_phdr undefined: the weak
-// reference is then null and the shim keeps one state for the whole process.
-
-// Which module the calling thread is loading, if any.
-struct LoadingModule {
-  uintptr_t pc;  // an address inside the module
-  bool program;  // the program itself (its entry has no name)
-};
-
-// Set only on the symbolizer thread, around its lookups. Initial-exec TLS:
-// reading it allocates nothing and takes no lock, so the wrapper stays as
-// safe as dl_iterate_phdr itself for any caller.
-__attribute__((tls_model("initial-exec"))) thread_local const LoadingModule* loading_module =
-    nullptr;
-
-struct FilteredWalk {
-  const LoadingModule* module;
-  int (*callback)(struct dl_phdr_info*, size_t, void*);
-  void* data;
-};
-
-int list_loading_module_only(struct dl_phdr_info* info, size_t size, void* arg) {
-  auto* walk = static_cast<FilteredWalk*>(arg);
-  const bool program_entry = info->dlpi_name == nullptr || info->dlpi_name[0] == '\0';
-  if (walk->module->program) return program_entry ? walk->callback(info, size, walk->data) : 0;
-  if (program_entry || !module_holds(info, walk->module->pc)) return 0;
-  // libbacktrace reads the entry without a name as the program: from the
-  // file its state was created with (this module's own) at this entry's
-  // load address.
-  struct dl_phdr_info renamed;
-  memset(&renamed, 0, sizeof renamed);
-  size_t n = size < sizeof renamed ? size : sizeof renamed;
-  memcpy(&renamed, info, n);
-  renamed.dlpi_name = "";
-  return walk->callback(&renamed, n, walk->data);
-}
-
-}  // namespace
-}  // namespace cgoguard
-
-extern "C" {
-// The loader's dl_iterate_phdr under --wrap; null without it.
-int __real_dl_iterate_phdr(int (*)(struct dl_phdr_info*, size_t, void*), void*)
-    __attribute__((weak));
-
-// Every call of dl_iterate_phdr in a program linked with
-// --wrap=dl_iterate_phdr lands here (the unwinder's too, in a static
-// program): it only reads a thread-local pointer before calling the loader.
-__attribute__((visibility("hidden"))) int __wrap_dl_iterate_phdr(
-    int (*callback)(struct dl_phdr_info*, size_t, void*), void* data) {
-  const cgoguard::LoadingModule* module = cgoguard::loading_module;
-  if (module == nullptr) return __real_dl_iterate_phdr(callback, data);
-  cgoguard::FilteredWalk walk = {module, callback, data};
-  return __real_dl_iterate_phdr(cgoguard::list_loading_module_only, &walk);
-}
-}  // extern "C"
-
-namespace cgoguard {
-namespace {
+// libcgoguard.a leaves the wrapper out (its users link it without the
+// option): cgg_symbolize_load_only_module is then null and the shim keeps
+// one state for the whole process.
 
 bool per_module_states() {
-  return __real_dl_iterate_phdr != nullptr;
+  return cgg_symbolize_load_only_module != nullptr;
 }
+
+// While a lookup of addr in module runs on this thread, dl_iterate_phdr lists
+// that module only (when the wrapper is linked in).
+class LoadingOnly {
+ public:
+  LoadingOnly(uintptr_t addr, bool program) : module_{addr, program} {
+    if (per_module_states()) cgg_symbolize_load_only_module(&module_);
+  }
+  ~LoadingOnly() {
+    if (per_module_states()) cgg_symbolize_load_only_module(nullptr);
+  }
+  LoadingOnly(const LoadingOnly&) = delete;
+  LoadingOnly& operator=(const LoadingOnly&) = delete;
+
+ private:
+  LoadingModule module_;
+};
 
 void ignore_libbacktrace_error(void*, const char*, int) {}
 
@@ -250,12 +210,10 @@ class SymbolizerThread {
       lock.unlock();
       for (size_t i = 0; i < job->addrs.size(); i++) {
         const ModuleRef& module = job->modules[i];
-        LoadingModule loading = {job->addrs[i], module.program};
         backtrace_state* state = state_for(module, program_file);
         // The state reads its module's file on its first lookup.
-        if (per_module_states()) loading_module = &loading;
+        LoadingOnly loading(job->addrs[i], module.program);
         look_up(state, job->addrs[i], &(*job->results)[i]);
-        loading_module = nullptr;
       }
       lock.lock();
       job->done = true;
