@@ -18,14 +18,32 @@ import (
 
 // buildNativeDebugProgram builds testdata/nativedebug with its DWARF (go
 // build keeps it; go test's own binaries have none).
-func buildNativeDebugProgram(t *testing.T) string {
+func buildNativeDebugProgram(t *testing.T, flags ...string) string {
 	t.Helper()
 	program := filepath.Join(t.TempDir(), "nativedebug")
 	gocmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if out, err := exec.Command(gocmd, "build", "-o", program, "./testdata/nativedebug").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./testdata/nativedebug: %v\n%s", err, out)
+	args := append(append([]string{"build"}, flags...), "-o", program, "./testdata/nativedebug")
+	if out, err := exec.Command(gocmd, args...).CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return program
+}
+
+// A fully static program (the shim's dl_iterate_phdr wrapper must find the
+// loader's in libc.a) names its native frames from its debug object too.
+func TestNativeDebugObjectInAFullyStaticProgram(t *testing.T) {
+	program := buildNativeDebugProgram(t, "-ldflags", "-linkmode external -extldflags -static")
+	cmd := exec.Command(program)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", program, err, stderr.String())
+	}
+	if !strings.HasPrefix(string(out), "native-debug-object true\n") || !strings.Contains(string(out), "cgg_fx_null_write+0x0 ") ||
+		!strings.Contains(string(out), "tests/fixtures/fixtures.c:") {
+		t.Errorf("fully static program printed:\n%s\nwant its debug object in use and the fixtures named", out)
+	}
 }
 
 // The symbolizer reads a Go program's native debug object instead of the
