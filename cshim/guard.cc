@@ -186,6 +186,22 @@ __attribute__((noinline, cold)) void record_current_exception(cgg_fault* rec,
   memcpy(rec->frames, site.frames, sizeof(uintptr_t) * static_cast<size_t>(site.nframes));
 }
 
+// A C++ exception escaped the guarded function; called from the catch
+// block that holds it. Records it and its throw site into guard->out, pops
+// this guard and any inner one a non-local exit left behind (the guards
+// below index are outer ones, whose records lie higher up), counts and
+// reports it. Returns CGG_CXX_EXCEPTION.
+__attribute__((noinline, cold)) int contain_current_exception(ThreadState* ts,
+                                                              cgg_guard_frame* guard,
+                                                              const ThrowCapture& site) {
+  record_current_exception(guard->out, site);
+  ts->depth = guard->index;
+  count_contained(CGG_CXX_EXCEPTION);
+  ts->extra->last = guard->out;
+  dispatch_reports(guard->out);
+  return CGG_CXX_EXCEPTION;
+}
+
 }  // namespace
 
 extern "C" {
@@ -207,14 +223,7 @@ int cgg_guard_caught(void* exception, cgg_guard_frame* guard, const ThrowCapture
   struct EndCatch {
     ~EndCatch() { abi::__cxa_end_catch(); }
   } end_catch;
-  record_current_exception(guard->out, *site);
-  ThreadState* ts = &tls_thread;
-  // Pops this guard and any inner one a non-local exit left behind.
-  ts->depth = guard->index;
-  count_contained(CGG_CXX_EXCEPTION);
-  ts->extra->last = guard->out;
-  dispatch_reports(guard->out);
-  return CGG_CXX_EXCEPTION;
+  return contain_current_exception(&tls_thread, guard, *site);
 }
 
 #else  // !__x86_64__: cgg_call in C++, with __builtin_setjmp
@@ -236,7 +245,6 @@ owner_code:
     // it and fn is the trampoline that records the throw site of an
     // exception escaping fn (throw_site.cc): each frame the handler's
     // unwinder steps through costs ~150 ns on the fault path.
-    int rc = 0;
     ThrowCapture site;
     site.nframes = 0;  // stays 0 if an exception bypasses the search phase
     site.truncated = 0;
@@ -246,18 +254,12 @@ owner_code:
       drop_guards_at_or_below(ts, &guard);
       throw;  // thread cancellation must keep unwinding
     } catch (...) {
-      rc = CGG_CXX_EXCEPTION;
-      record_current_exception(guard.out, site);
+      return contain_current_exception(ts, &guard, site);
     }
     // Pops this guard and any inner one a non-local exit left behind; the
     // guards below index are outer ones, whose records lie higher up.
     ts->depth = guard.index;
-    if (__builtin_expect(rc != 0, 0)) {
-      count_contained(rc);
-      ts->extra->last = guard.out;
-      dispatch_reports(guard.out);
-    }
-    return rc;
+    return 0;
   }
   return cgg_guard_landed(&guard);
 }
