@@ -176,16 +176,15 @@ class SymbolizerThread {
     finished_.wait(lock, [job] { return job->done; });
   }
 
-  // Takes ownership of fd (an open ELF file) as the program's debug
+  // Takes ownership of fd (an open ELF file, which libbacktrace opens again
+  // by proc_path, its /proc/self/fd name) as the program's debug
   // information, unless a lookup already ran.
-  int set_program_file(int fd) {
+  int set_program_file(int fd, const char* proc_path) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (program_file_frozen_) return -EBUSY;
     if (program_fd_ >= 0) close(program_fd_);
     program_fd_ = fd;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    program_file_ = path;
+    program_file_ = proc_path;
     return 0;
   }
 
@@ -482,7 +481,7 @@ int cgg_symbolize_set_program_debug_file(const char* path) {
     rc = -errno;
   } else {
     close(probe);
-    rc = worker().set_program_file(fd);
+    rc = worker().set_program_file(fd, proc_path);
   }
   if (rc != 0) close(fd);
   return rc;
