@@ -18,11 +18,14 @@ package cgoguard
 // only the line programs of the kept units are copied.
 //
 // Every kept byte stays at its offset within its section (the Go parts are
-// holes in a sparse file), so no reference between sections needs
-// rewriting: what libbacktrace finds for a native address is what it finds
-// in the program itself. Anything unexpected (64-bit DWARF, an unknown
-// attribute form, no symbol table) makes it give up, and the program itself
-// is read as before.
+// holes in a sparse file), so no reference between sections needs rewriting:
+// what libbacktrace finds for a native address is what it finds in the
+// program itself. Each unit's header and first entry are read by hand as
+// .debug_info streams past (parseUnitStart), rather than through debug/dwarf:
+// elf.File.DWARF decompresses and keeps every DWARF section in the Go heap at
+// once, the very cost (tens of MiB) this object exists to avoid. Anything
+// unexpected (64-bit DWARF, an unknown attribute form, no symbol table) makes
+// it give up, and the program itself is read as before.
 
 import (
 	"bufio"
