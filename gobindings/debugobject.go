@@ -84,6 +84,10 @@ func useNativeDebugObject() {
 	nativeDebugObjectStats.err = err
 }
 
+// debugObjectCreated, when set (by tests), is called with the debug object
+// as soon as the file exists.
+var debugObjectCreated func(*os.File)
+
 // debugObjectSection is one section of the debug object being written.
 type debugObjectSection struct {
 	name           string
@@ -95,7 +99,7 @@ type debugObjectSection struct {
 }
 
 // writeNativeDebugObject writes the native debug object of the program exe
-// into a new file in dir and returns it open, already unlinked: a process
+// into a new file in dir and returns it open, without a name: a process
 // that ends at any moment (a short-lived command, a crash) leaves nothing
 // behind in dir. The caller closes it.
 func writeNativeDebugObject(exe, dir string) (*os.File, error) {
@@ -148,17 +152,16 @@ func writeNativeDebugObject(exe, dir string) (*os.File, error) {
 	whole = append(whole, copied{symtab, symOut}, copied{strtab, add(strtab, elf.SHT_STRTAB)})
 	symOut.link = uint32(len(sections)) // .strtab's index (0 is the null section)
 
-	out, err := os.CreateTemp(dir, "cgoguard-native-debug-*")
+	out, err := createUnnamedFile(dir, "cgoguard-native-debug-*")
 	if err != nil {
 		return nil, err
+	}
+	if debugObjectCreated != nil {
+		debugObjectCreated(out)
 	}
 	fail := func(err error) (*os.File, error) {
 		out.Close()
 		return nil, err
-	}
-	// Unlinked before anything is written: from here on the file has no name.
-	if err := os.Remove(out.Name()); err != nil {
-		return fail(err)
 	}
 
 	stmtLists, written, err := writeNativeUnits(info, abbrev, io.NewOffsetWriter(out, int64(infoOut.offset)))

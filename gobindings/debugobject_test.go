@@ -198,6 +198,33 @@ func cutLastLine(s string) (rest, last string) {
 	return s[:i+1], s[i+1:]
 }
 
+// The debug object has no name in its directory from the moment it exists,
+// so no moment is left at which a process that ends would leave it behind.
+func TestNativeDebugObjectNeverHasAName(t *testing.T) {
+	program := buildNativeDebugProgram(t)
+	dir := t.TempDir()
+	checked := false
+	debugObjectCreated = func(*os.File) {
+		checked = true
+		names, err := os.ReadDir(dir)
+		if err != nil {
+			t.Error(err)
+		}
+		for _, e := range names {
+			t.Errorf("the debug object, just created, is named %s", e.Name())
+		}
+	}
+	defer func() { debugObjectCreated = nil }()
+	file, err := writeNativeDebugObject(program, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file.Close()
+	if !checked {
+		t.Fatal("the debug object was made without a moment at which it could be checked")
+	}
+}
+
 // A process that ends while the debug object is being written (a short-lived
 // command, a crash, a kill) leaves no file behind: the file has no name from
 // the moment it is created.

@@ -101,7 +101,8 @@ func usesNativeDebugObject() bool {
 	fds, _ := os.ReadDir("/proc/self/fd")
 	for _, fd := range fds {
 		target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
-		if strings.Contains(target, "cgoguard-native-debug-") {
+		// The debug object is a file without a name in TMPDIR.
+		if strings.HasPrefix(target, filepath.Clean(os.TempDir())+"/") && strings.HasSuffix(target, " (deleted)") {
 			return true
 		}
 	}
