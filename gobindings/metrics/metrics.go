@@ -19,6 +19,10 @@ type Sources struct {
 	Clusters *incident.Clusters
 	// Quarantines lists the quarantines whose sites to report.
 	Quarantines []*quarantine.Quarantine
+	// LogBudgets lists the incident log budgets whose suppressed records to
+	// count; nil means incident.DefaultLogBudget(), the one every Reporter
+	// without its own uses.
+	LogBudgets []*incident.LogBudget
 }
 
 // Snapshot is every counter at one moment. Counters never decrease, except
@@ -41,6 +45,10 @@ type Snapshot struct {
 	// QuarantineRejected sums their refused calls.
 	Quarantine         []quarantine.SiteStats `json:"quarantine"`
 	QuarantineRejected uint64                 `json:"quarantine_rejected"`
+	// IncidentRecordsSuppressed counts the incidents the log budgets kept out
+	// of the log (each is counted in a summary record instead): in a crash
+	// storm, how much the log did not show.
+	IncidentRecordsSuppressed uint64 `json:"incident_records_suppressed"`
 	// Tainted is true once any signal was contained (cgoguard.Tainted).
 	Tainted bool `json:"tainted"`
 	// HandlersIntact is false when another library replaced cgoguard's
@@ -83,6 +91,13 @@ func Collect(src Sources) Snapshot {
 	}
 	for _, c := range clusters.Clusters {
 		s.Clusters = append(s.Clusters, ClusterCount{Fingerprint: c.Fingerprint, Kind: c.Kind, Signal: c.Signal, Count: c.Count})
+	}
+	budgets := src.LogBudgets
+	if budgets == nil {
+		budgets = []*incident.LogBudget{incident.DefaultLogBudget()}
+	}
+	for _, b := range budgets {
+		s.IncidentRecordsSuppressed += b.Suppressed()
 	}
 	for _, q := range src.Quarantines {
 		for _, site := range q.Sites() {

@@ -89,3 +89,37 @@ func TestExpvarMirrorsTheSnapshot(t *testing.T) {
 		t.Errorf("expvar value %+v", got)
 	}
 }
+
+// In a storm the log budget keeps most incident records out of the log; the
+// snapshot says how many, summed over the budgets it is given.
+func TestSnapshotCountsSuppressedIncidentRecords(t *testing.T) {
+	clusters := incident.NewClusters()
+	defer clusters.Close()
+	oneEach, twoEach := incident.NewLogBudget(1, time.Hour), incident.NewLogBudget(2, time.Hour)
+	src := metrics.Sources{Clusters: clusters, LogBudgets: []*incident.LogBudget{oneEach, twoEach}}
+	if s := metrics.Collect(src); s.IncidentRecordsSuppressed != 0 {
+		t.Fatalf("before any incident: %d suppressed", s.IncidentRecordsSuppressed)
+	}
+	for _, budget := range []*incident.LogBudget{oneEach, twoEach} {
+		reporter := incident.Reporter{Clusters: clusters, Logger: discardLogger, LogBudget: budget}
+		for range 5 {
+			reporter.Report(t.Context(), incident.FromError(cgoguard.Call(fx.NullWrite.Fn, nil), 0))
+		}
+	}
+	// Five incidents of one fingerprint through each: 4 and 3 kept out.
+	if s := metrics.Collect(src); s.IncidentRecordsSuppressed != 7 {
+		t.Errorf("%d suppressed, want 7", s.IncidentRecordsSuppressed)
+	}
+	// Without LogBudgets the snapshot reads the default budget, which every
+	// Reporter without its own uses.
+	before := metrics.Collect(metrics.Sources{Clusters: clusters}).IncidentRecordsSuppressed
+	reporter := incident.Reporter{Clusters: clusters, Logger: discardLogger}
+	for range incident.DefaultLogRecords + 3 {
+		reporter.Report(t.Context(), incident.FromError(cgoguard.Call(fx.NullRead.Fn, nil), 0))
+	}
+	// (At least 3: under -count the fingerprint's window may be spent already.)
+	after := metrics.Collect(metrics.Sources{Clusters: clusters}).IncidentRecordsSuppressed
+	if after-before < 3 || after != incident.DefaultLogBudget().Suppressed() {
+		t.Errorf("the default budget: %d suppressed, was %d; the budget says %d", after, before, incident.DefaultLogBudget().Suppressed())
+	}
+}

@@ -1,6 +1,7 @@
 // Package promguard exposes cgoguard's counters to Prometheus: contained
 // native faults by signal and by fingerprint cluster, recovered panics,
-// quarantined calls and sites, the tainted state. It is a module of its own
+// incident records kept out of the log, quarantined calls and sites, the
+// tainted state. It is a module of its own
 // (github.com/cgoguard/cgoguard/gobindings/promguard), so that the core
 // module keeps no dependency on client_golang.
 //
@@ -34,6 +35,8 @@ var (
 		"Contained failures per fingerprint cluster.", []string{"fingerprint", "kind", "signal"}, nil)
 	clustersEvictedDesc = prometheus.NewDesc("cgoguard_clusters_evicted_total",
 		"Clusters dropped to stay within the cluster cap.", nil, nil)
+	suppressedDesc = prometheus.NewDesc("cgoguard_incident_records_suppressed_total",
+		"Incidents the log budgets kept out of the log (each counted in a summary record instead).", nil, nil)
 	rejectedDesc = prometheus.NewDesc("cgoguard_quarantine_calls_rejected_total",
 		"Calls refused by a quarantined call site without entering native code.", []string{"site"}, nil)
 	siteFaultsDesc = prometheus.NewDesc("cgoguard_quarantine_faults_total",
@@ -58,7 +61,7 @@ func NewCollector(src metrics.Sources) *Collector { return &Collector{src: src} 
 // Describe sends the descriptors of every metric the collector exports.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{faultsDesc, chainedDesc, panicsDesc, errorsDesc, clusterDesc,
-		clustersEvictedDesc, rejectedDesc, siteFaultsDesc, tripsDesc, stateDesc, taintedDesc, intactDesc} {
+		clustersEvictedDesc, suppressedDesc, rejectedDesc, siteFaultsDesc, tripsDesc, stateDesc, taintedDesc, intactDesc} {
 		ch <- d
 	}
 }
@@ -82,6 +85,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(clusterDesc, cl.Count, cl.Fingerprint, string(cl.Kind), cl.Signal)
 	}
 	counter(clustersEvictedDesc, s.ClustersEvicted)
+	counter(suppressedDesc, s.IncidentRecordsSuppressed)
 	for _, site := range s.Quarantine {
 		if site.Name == "" {
 			continue // a function's site that never faulted: nothing to say yet

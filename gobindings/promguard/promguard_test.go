@@ -143,3 +143,37 @@ func TestPrometheusEndpointExposesTheCounters(t *testing.T) {
 		t.Errorf("the panic cluster %q: %v, want 4", panicFP, got)
 	}
 }
+
+// In a crash storm the log budget keeps most incident records out of the
+// log; the endpoint says how many.
+func TestPrometheusEndpointCountsSuppressedIncidentRecords(t *testing.T) {
+	clusters := incident.NewClusters()
+	defer clusters.Close()
+	budget := incident.NewLogBudget(2, time.Hour)
+	reg := prometheus.NewRegistry()
+	if err := promguard.Register(reg, metrics.Sources{Clusters: clusters, LogBudgets: []*incident.LogBudget{budget}}); err != nil {
+		t.Fatal(err)
+	}
+	metricsSrv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer metricsSrv.Close()
+	app := httptest.NewServer(httpguard.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpguard.WriteError(w, r, cgoguard.Call(fx.NullWrite.Fn, nil))
+	}), httpguard.WithReporter(incident.Reporter{Clusters: clusters, Logger: slog.New(slog.DiscardHandler), LogBudget: budget})))
+	defer app.Close()
+
+	const series = `cgoguard_incident_records_suppressed_total`
+	if got := scrape(t, metricsSrv.URL)(series); got != 0 {
+		t.Fatalf("%s is %v before any request", series, got)
+	}
+	for range 7 {
+		resp, err := http.Get(app.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// Seven faults of one fingerprint, two logged in full.
+	if got := scrape(t, metricsSrv.URL)(series); got != 5 {
+		t.Errorf("%s is %v, want 5", series, got)
+	}
+}
