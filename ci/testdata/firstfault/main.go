@@ -97,6 +97,9 @@ func readMemory() memory {
 
 // usesNativeDebugObject tells whether the symbolizer reads the program's
 // reduced debug object (the shim keeps it open) rather than the program.
+// gobindings/testdata/nativedebug has the same probe: this program is built
+// as a module of its own (ci/firstfault-bench.sh), which cannot import the
+// repository's internal packages, so each keeps its copy.
 func usesNativeDebugObject() bool {
 	fds, _ := os.ReadDir("/proc/self/fd")
 	for _, fd := range fds {
