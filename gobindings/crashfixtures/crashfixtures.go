@@ -121,7 +121,38 @@ var (
 	// CxxThrowCaughtInside throws and catches inside native code, then adds
 	// 1 to its int argument: nothing escapes.
 	CxxThrowCaughtInside = Fixture{"cgg_fx_cxx_throw_caught_inside", unsafe.Pointer(C.cgg_fx_cxx_throw_caught_inside)}
+
+	// The heap corruptions below make glibc's malloc fault or abort with
+	// its arena lock held. cgoguard declines those faults (the allocator
+	// is on the faulting stack), so each ends the process even under a
+	// guard: they are for crash tests in child processes, not in Kinds.
+	// Not meaningful under AddressSanitizer, whose allocator replaces
+	// glibc's.
+
+	// CorruptFastbin writes into a freed block's free-list link (a use
+	// after free) and returns normally; the next malloc of
+	// FastbinSize bytes in that thread's arena faults inside malloc.
+	CorruptFastbin = Fixture{"cgg_fx_corrupt_fastbin", unsafe.Pointer(C.cgg_fx_corrupt_fastbin)}
+	// MallocFastbinSize allocates FastbinSize bytes (and leaks them).
+	MallocFastbinSize = Fixture{"cgg_fx_malloc_fastbin_size", unsafe.Pointer(C.cgg_fx_malloc_fastbin_size)}
+	// CorruptFastbinThenMalloc is CorruptFastbin then MallocFastbinSize:
+	// SIGSEGV inside malloc.
+	CorruptFastbinThenMalloc = Fixture{"cgg_fx_corrupt_fastbin_then_malloc",
+		unsafe.Pointer(C.cgg_fx_corrupt_fastbin_then_malloc)}
+	// CorruptHeapThenMalloc corrupts the top chunk's size and allocates:
+	// glibc aborts inside malloc ("malloc(): corrupted top size").
+	CorruptHeapThenMalloc = Fixture{"cgg_fx_corrupt_heap_then_malloc",
+		unsafe.Pointer(C.cgg_fx_corrupt_heap_then_malloc)}
 )
+
+// FastbinSize is the size of the blocks CorruptFastbin corrupts and
+// MallocFastbinSize allocates.
+const FastbinSize = int(C.CGG_FX_FASTBIN_SIZE)
+
+// MallocFastbinSizeUnguarded calls malloc for FastbinSize bytes through
+// plain cgo, unguarded (the block is leaked): after CorruptFastbin on the
+// same thread, it faults inside malloc.
+func MallocFastbinSizeUnguarded() { C.cgg_fx_malloc_fastbin_size(nil) }
 
 // FaultOnNativeThread creates a thread in C (no Go, no alternate signal
 // stack), runs a guarded null write on it with cgg_call, and returns

@@ -1,0 +1,165 @@
+//go:build cgo
+
+package cgoguard_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
+)
+
+// A fault inside malloc, with the arena lock held, must never be contained:
+// the jump out skips the unlock, and the next malloc of any thread in that
+// arena (cgoguard's own report path included) waits forever. cgoguard
+// declines it, and the process ends with Go's crash report. Each scenario
+// runs declinedRuns times, each in a child process killed after
+// declinedDeadline; every run must end with the report.
+const (
+	declinedRuns     = 20
+	declinedDeadline = 10 * time.Second
+)
+
+func init() {
+	// A use-after-free write that leaves glibc's free list corrupted, then
+	// the next guarded call allocates: malloc faults.
+	childScenarios["declined-next-call"] = func() {
+		if err := cgoguard.Init(); err != nil {
+			panic(err)
+		}
+		runtime.LockOSThread() // one thread, one arena
+		if err := cgoguard.Call(fx.CorruptFastbin.Fn, nil); err != nil {
+			panic(err)
+		}
+		err := cgoguard.Call(fx.MallocFastbinSize.Fn, nil)
+		symbolizeAsReportsDo(err)
+	}
+	// A guarded call that corrupts and allocates (malloc faults inside the
+	// call), then the same goroutine allocates through plain cgo.
+	childScenarios["declined-goroutine-malloc"] = func() {
+		if err := cgoguard.Init(); err != nil {
+			panic(err)
+		}
+		runtime.LockOSThread()
+		cgoguard.Call(fx.CorruptFastbinThenMalloc.Fn, nil)
+		fx.MallocFastbinSizeUnguarded()
+	}
+	// The fault is symbolized on another goroutine (another thread, whose
+	// symbolizer allocates).
+	childScenarios["declined-symbolize-elsewhere"] = func() {
+		if err := cgoguard.Init(cgoguard.Symbolize(false)); err != nil {
+			panic(err)
+		}
+		runtime.LockOSThread()
+		err := cgoguard.Call(fx.CorruptFastbinThenMalloc.Fn, nil)
+		done := make(chan struct{})
+		go func() { symbolizeAsReportsDo(err); close(done) }()
+		<-done
+	}
+	// glibc's own heap-corruption check aborts inside malloc with its lock
+	// held ("malloc(): corrupted top size"): declined under ContainAbort too.
+	childScenarios["declined-contain-abort"] = func() {
+		if err := cgoguard.Init(cgoguard.ContainAbort()); err != nil {
+			panic(err)
+		}
+		runtime.LockOSThread()
+		err := cgoguard.Call(fx.CorruptHeapThenMalloc.Fn, nil)
+		cgoguard.Call(fx.Empty.Fn, nil)
+		symbolizeAsReportsDo(err)
+	}
+}
+
+// symbolizeAsReportsDo names the frames of a contained fault, as a service's
+// fault log does (the symbolizer allocates: debug information, caches).
+func symbolizeAsReportsDo(err error) {
+	var nf *cgoguard.NativeFault
+	if errors.As(err, &nf) {
+		nf.Symbolize()
+	}
+}
+
+// runDeclinedChild runs a child scenario with one malloc arena for all
+// threads (MALLOC_ARENA_MAX=1), as in a process with more threads than
+// arenas (glibc makes 8 per core; threads beyond share them), and kills it
+// after declinedDeadline; timedOut tells.
+func runDeclinedChild(t *testing.T, scenario string) (exited0 bool, timedOut bool, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), declinedDeadline)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+scenario, "GOTRACEBACK=single", "MALLOC_ARENA_MAX=1")
+	var errBuf bytes.Buffer
+	cmd.Stderr = &errBuf
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return false, true, errBuf.String()
+	}
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("running child %s: %v", scenario, err)
+	}
+	return err == nil, false, errBuf.String()
+}
+
+// expectDeclinedEveryRun runs scenario declinedRuns times, four children at
+// a time, and checks that every run ended with report on stderr.
+func expectDeclinedEveryRun(t *testing.T, scenario, report string) {
+	t.Helper()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	died, hung := 0, 0
+	var failures []string
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for run := w; run < declinedRuns; run += 4 {
+				exited0, timedOut, stderr := runDeclinedChild(t, scenario)
+				mu.Lock()
+				switch {
+				case timedOut:
+					hung++
+					failures = append(failures, "hung (killed after "+declinedDeadline.String()+"): "+headLine(stderr))
+				case exited0 || !strings.Contains(stderr, report):
+					failures = append(failures, "ended without the crash report: "+headLine(stderr))
+				default:
+					died++
+				}
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	if died != declinedRuns {
+		t.Errorf("%d of %d runs died with %q, %d hung; the others: %q", died, declinedRuns, report, hung, failures)
+	}
+}
+
+func TestFaultInMallocThenNextCallIsDeclined(t *testing.T) {
+	t.Parallel()
+	expectDeclinedEveryRun(t, "declined-next-call", "SIGSEGV: segmentation violation")
+}
+
+func TestFaultInMallocThenGoroutineMallocsIsDeclined(t *testing.T) {
+	t.Parallel()
+	expectDeclinedEveryRun(t, "declined-goroutine-malloc", "SIGSEGV: segmentation violation")
+}
+
+func TestFaultInMallocSymbolizedElsewhereIsDeclined(t *testing.T) {
+	t.Parallel()
+	expectDeclinedEveryRun(t, "declined-symbolize-elsewhere", "SIGSEGV: segmentation violation")
+}
+
+func TestGlibcHeapCorruptionAbortIsDeclinedUnderContainAbort(t *testing.T) {
+	t.Parallel()
+	expectDeclinedEveryRun(t, "declined-contain-abort", "SIGABRT: abort")
+}
