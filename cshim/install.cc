@@ -114,6 +114,10 @@ int cgg_init(unsigned flags) {
   if (first) {
     warm_unwinder();
     calibrate_throw_sites();
+    // Before the handler is live: from its first fault on, it declines the
+    // faults of the allocator, the loader and stdio. Without a table (out
+    // of memory) they would be contained as before; nothing else fails.
+    build_declined_regions();
   }
   uint32_t add = 0;
   for (const SignalInfo& s : kSignals) {

@@ -130,15 +130,34 @@ struct Counters {
   std::atomic<uint64_t> cxx_exceptions;
   std::atomic<uint64_t> chained[CGG_NSIG];
   std::atomic<uint64_t> chained_total;
+  std::atomic<uint64_t> declined[CGG_NSIG];
+  std::atomic<uint64_t> declined_total;
   std::atomic<uint64_t> next_fault_id;
   std::atomic<int> tainted;
 };
 CGG_INTERNAL extern Counters counters;
 
 // Lock-free counter updates.
+CGG_INTERNAL void count_declined(int signo);
 CGG_INTERNAL void count_contained(int signo);
 CGG_INTERNAL void count_chained(int signo);
 CGG_INTERNAL uint64_t next_fault_id();
+
+// The code where a fault is never contained (declined_regions.cc builds it;
+// sigctx_declined.cc looks addresses up in it): sorted, disjoint [start, end)
+// ranges. Immutable once published; never freed.
+struct DeclinedRegions {
+  struct Range {
+    uintptr_t start;
+    uintptr_t end;
+  };
+  size_t count;
+  Range ranges[];
+};
+// The published table, or nullptr before cgg_init built one.
+CGG_INTERNAL const DeclinedRegions* declined_regions();
+// Writer (ordinary context, under declined_regions.cc's mutex).
+CGG_INTERNAL void publish_declined_regions(const DeclinedRegions* table);
 
 // ---- Shared context: the owner walk (shared_walk.cc) ------------------------
 
@@ -163,6 +182,7 @@ struct OwnerWalk {
   uintptr_t owner_start;  // start of the owner function's code (0: unknown, not compared)
   cgg_fault* rec;         // where to record return addresses, or nullptr
   long max_frames;        // walk limit
+  bool check_declined;    // look each frame below the owner up in the declined regions
   // State.
   bool started;
   bool skip_record;  // the next frame was recorded by the caller
@@ -171,8 +191,10 @@ struct OwnerWalk {
   uintptr_t prev_fp;
   uintptr_t prev_start;
   long steps;
+  long frames_seen;  // frames walked since the start frame, the start included
   // Results.
-  int reach;  // 0 undecided, 1 owner found, 2 another frame found instead
+  bool declined;  // a frame below the owner lies in a declined region
+  int reach;      // 0 undecided, 1 owner found, 2 another frame found instead
   bool hit_limit;
   uintptr_t last_ip;
   uintptr_t last_sp;
@@ -246,6 +268,11 @@ extern "C" CGG_INTERNAL int cgg_guard_caught(void* exception, cgg_guard_frame* g
 extern "C" CGG_INTERNAL int cgg_call_setup(void (*fn)(void*), void* arg, cgg_fault* out);
 #endif
 
+// Builds the table of declined regions from the loaded modules' symbols and
+// publishes it (declined_regions.cc). Called by cgg_init before it installs
+// the handlers, and again when a name is added. Returns 0 or -ENOMEM.
+CGG_INTERNAL int build_declined_regions();
+
 // Learns which functions a throw passes through before it reaches the
 // trampoline (the C++ runtime's, the unwinder's, any wrapper of them) by
 // throwing a few exceptions through it. Called once by cgg_init, before the
@@ -276,9 +303,17 @@ enum class GuardReach {
 
 // Records the faulting stack into rec->frames and tells whether the guard of
 // `entry` is reachable from the faulting context (sigctx_capture.cc).
-// `max_frames` bounds the walk (kUnknown when reached).
+// `max_frames` bounds the walk (kUnknown when reached). *declined is set
+// when a frame between the fault and the guard's owner lies in a declined
+// region (in_declined_region).
 CGG_INTERNAL GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry,
-                                           long max_frames, void* ucontext, cgg_fault* rec);
+                                           long max_frames, void* ucontext, cgg_fault* rec,
+                                           bool* declined);
+
+// Whether `addr` lies in the code of a process-wide lock holder, where a
+// fault is declined: a binary search of the published table
+// (sigctx_declined.cc).
+CGG_INTERNAL bool in_declined_region(uintptr_t addr);
 
 // Blocks or unblocks the synchronous signals of the signal table for the
 // calling thread (sigprocmask) (sigctx_capture.cc).

@@ -1,7 +1,8 @@
 // SHARED CONTEXT. The state that set-up code (install.cc, ordinary context)
 // publishes and the signal handler reads, and the counters both update:
 // which signals are contained, where a declined signal goes, whether cgg_init
-// ran, and how many faults were contained or chained.
+// ran, the code where faults are never contained, and how many faults were
+// contained, declined or chained.
 //
 // Every function here is async-signal-safe: each is a single load or store
 // (or fetch_add) of a lock-free atomic. Writers (the publish_* functions) run
@@ -24,6 +25,9 @@ std::atomic<const struct sigaction*> chain_to[CGG_NSIG];
 // The action each signal had before cgoguard installed its handler: the
 // chain target of last resort (see chain_target).
 std::atomic<const struct sigaction*> original[CGG_NSIG];
+
+// The code where faults are declined (declined_regions.cc builds it).
+std::atomic<const DeclinedRegions*> declined_table{nullptr};
 
 static_assert(std::atomic<uint32_t>::is_always_lock_free &&
                   std::atomic<const struct sigaction*>::is_always_lock_free,
@@ -65,6 +69,20 @@ void publish_contained(uint32_t mask) {
 
 void publish_initialized() {
   is_initialized.store(true, std::memory_order_release);
+}
+
+const DeclinedRegions* declined_regions() {
+  return declined_table.load(std::memory_order_acquire);
+}
+
+void publish_declined_regions(const DeclinedRegions* table) {
+  declined_table.store(table, std::memory_order_release);
+}
+
+void count_declined(int signo) {
+  if (signo > 0 && signo < CGG_NSIG)
+    counters.declined[signo].fetch_add(1, std::memory_order_relaxed);
+  counters.declined_total.fetch_add(1, std::memory_order_relaxed);
 }
 
 void count_contained(int signo) {

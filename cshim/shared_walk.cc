@@ -87,6 +87,20 @@ _Unwind_Reason_Code owner_walk_step(struct _Unwind_Context* ctx, void* arg) {
   w->have_prev = true;
   w->last_ip = ip;
   w->last_sp = sp;
+  // Every frame below the guard's owner (the owner itself included, which is
+  // cgg_call or the function that armed the guard: never declined code) is
+  // looked up once: is it the code of a process-wide lock holder? A frame
+  // found after the owner (its caller, in the range test above) is not. The
+  // start frame holds the faulting pc itself; every other one a return
+  // address, which may lie just past the end of a call to a function that
+  // does not return: look up the call instruction instead (ip - 1). The
+  // lookup is async-signal-safe (sigctx_declined.cc); only the handler asks
+  // for it.
+  if (w->check_declined && w->reach == 0 && !w->declined) {
+    bool exact = w->frames_seen == 0 && !w->record_start;
+    if (in_declined_region(exact ? ip : ip - 1)) w->declined = true;
+  }
+  w->frames_seen++;
   if (w->rec != nullptr) {
     if (w->skip_record) {
       w->skip_record = false;

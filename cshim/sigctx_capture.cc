@@ -55,7 +55,7 @@ void set_sync_signals_blocked(bool blocked) {
 }
 
 GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, long max_frames,
-                              void* ucontext, cgg_fault* rec) {
+                              void* ucontext, cgg_fault* rec, bool* declined) {
   uintptr_t pc = context_pc(ucontext);
   uintptr_t sp = context_sp(ucontext);
   rec->frames[0] = pc;
@@ -76,6 +76,7 @@ GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, long max
   w.max_frames = max_frames;
   w.start_pc = pc;
   w.record_start = false;
+  w.check_declined = true;
   // A jump to an address outside every module (a bad function pointer) has no
   // unwind information; continue from the caller, whose return address the
   // call left behind.
@@ -101,6 +102,7 @@ GuardReach capture_and_locate(ThreadState* ts, const GuardEntry* entry, long max
   // blocks them again before calling the previous handler.
 
   if (simulated) context_restore_pc_sp(ucontext, pc, sp);
+  *declined = w.declined;
   return conclude(w, broken);
 }
 

@@ -111,8 +111,9 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
   // ours, the caller's record is left untouched.
   cgg_fault local;
   bool overflow = ts->stack_lo != 0 && sp < ts->stack_lo + kOverflowZone;
+  bool declined = false;
   GuardReach reach = capture_and_locate(
-      ts, entry, overflow ? kMaxOverflowWalkFrames : kMaxWalkFrames, ucontext, &local);
+      ts, entry, overflow ? kMaxOverflowWalkFrames : kMaxWalkFrames, ucontext, &local, &declined);
   if (reach == GuardReach::kNotOnStack) {
     set_sync_signals_blocked(true);  // as the previous handler expects
     return false;
@@ -128,6 +129,18 @@ __attribute__((noinline)) bool try_claim(ThreadState* ts, int signo, siginfo_t* 
   // locals have overwritten the dead record, whose jb would send the landing
   // pad into garbage.
   if (record_cookie(guard) != entry->cookie) {
+    set_sync_signals_blocked(true);
+    return false;
+  }
+  // The guard could take the fault, but a frame between the fault and the
+  // guard runs the code of a process-wide lock holder (the allocator with
+  // its arena lock, the loader with its lock, stdio with a FILE lock):
+  // jumping out would leave that lock taken and the process hung at the next
+  // malloc or dlopen of any thread. Decline: the previous action gets the
+  // fault exactly as delivered (for Go, its crash report; by default, the
+  // process ends). Counting is a lock-free atomic add.
+  if (declined) {
+    count_declined(signo);
     set_sync_signals_blocked(true);
     return false;
   }

@@ -19,7 +19,9 @@ void cgg_get_stats(cgg_stats* out) {
   for (int i = 0; i < CGG_NSIG; i++) {
     out->contained[i] = counters.contained[i].load(std::memory_order_relaxed);
     out->chained[i] = counters.chained[i].load(std::memory_order_relaxed);
+    out->declined[i] = counters.declined[i].load(std::memory_order_relaxed);
   }
+  out->declined_total = counters.declined_total.load(std::memory_order_relaxed);
   out->contained_total = counters.contained_total.load(std::memory_order_relaxed);
   out->cxx_exceptions = counters.cxx_exceptions.load(std::memory_order_relaxed);
   out->chained_total = counters.chained_total.load(std::memory_order_relaxed);

@@ -121,6 +121,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -134,6 +135,7 @@ type config struct {
 	flags        C.uint
 	symbolize    bool
 	cgoTraceback bool
+	decline      []string
 }
 
 // Option configures Init.
@@ -162,6 +164,51 @@ func Symbolize(on bool) Option { return func(c *config) { c.symbolize = on } }
 // github.com/ianlancetaylor/cgosymbolizer); Init then returns an error.
 func WithCgoTraceback() Option { return func(c *config) { c.cgoTraceback = true } }
 
+// DeclineIn makes cgoguard decline, never contain, a fault in the named
+// modules or functions, as it declines a fault inside the C library's
+// allocator, the dynamic loader or stdio (see the README's hazards): the
+// fault goes to the Go runtime, which ends the process with its crash
+// report, where containing it would leave a lock taken and the process hung.
+// For a custom allocator (jemalloc, tcmalloc) or any native library that
+// holds process-wide locks while it runs.
+//
+// A name with a "/" or ".so" in it names a module: its path as the loader
+// has it, or its file name with or without a version suffix
+// ("libjemalloc.so" names "libjemalloc.so.2"); all its code is declined.
+// Any other name is a function, as the modules' symbol tables spell it (C
+// names; C++ names mangled), in every loaded module that defines it. Names
+// accumulate over Init calls. A module loaded later (dlopen) is covered
+// once Init runs again with any DeclineIn option. Init returns an error for
+// an empty name.
+func DeclineIn(modulesOrSymbols ...string) Option {
+	return func(c *config) { c.decline = append(c.decline, modulesOrSymbols...) }
+}
+
+// declineNames hands DeclineIn's names to the C shim (before cgg_init, or
+// after it: the shim then rebuilds its table of declined code at once).
+func declineNames(names []string) error {
+	for _, name := range names {
+		cs := C.CString(name)
+		var rc C.int
+		if strings.Contains(name, "/") || strings.Contains(name, ".so") {
+			rc = C.cgg_decline_module(cs)
+		} else {
+			rc = C.cgg_decline_symbol(cs)
+		}
+		C.free(unsafe.Pointer(cs))
+		if rc != 0 {
+			return fmt.Errorf("cgoguard: DeclineIn(%q): %w", name, syscall.Errno(-rc))
+		}
+	}
+	if len(names) > 0 && initialized.Load() {
+		// Rereads the loaded modules: covers those loaded since.
+		if rc := C.cgg_decline_refresh(); rc != 0 {
+			return fmt.Errorf("cgoguard: DeclineIn: %w", syscall.Errno(-rc))
+		}
+	}
+	return nil
+}
+
 var (
 	initMu      sync.Mutex
 	initialized atomic.Bool
@@ -186,6 +233,9 @@ func Init(opts ...Option) error {
 	}
 	initMu.Lock()
 	defer initMu.Unlock()
+	if err := declineNames(cfg.decline); err != nil {
+		return err
+	}
 	if rc := C.cgg_init(cfg.flags); rc != 0 {
 		return fmt.Errorf("cgoguard: cgg_init: %w", syscall.Errno(-rc))
 	}

@@ -16,6 +16,13 @@ type Counters struct {
 	// signals sent with kill().
 	Chained      map[syscall.Signal]uint64
 	ChainedTotal uint64
+	// Declined counts, by signal, the faults of guarded calls that cgoguard
+	// declined because they lay under a process-wide lock holder (the C
+	// library's allocator, the dynamic loader, stdio, DeclineIn's names):
+	// each went to the Go runtime, which usually ends the process, so a
+	// live process mostly reads 0. Included in Chained.
+	Declined      map[syscall.Signal]uint64
+	DeclinedTotal uint64
 	// Tainted is true once any signal was contained: the jump skipped native
 	// clean-up (locks held, memory leaked). See the README's hazards section.
 	Tainted bool

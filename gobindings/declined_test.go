@@ -78,6 +78,48 @@ func init() {
 	}
 }
 
+func init() {
+	// A function the program names with DeclineIn: its fault is declined.
+	childScenarios["declined-by-name"] = func() {
+		if err := cgoguard.Init(cgoguard.DeclineIn("cgg_fx_null_write")); err != nil {
+			panic(err)
+		}
+		cgoguard.Call(fx.NullWrite.Fn, nil)
+	}
+	// Named after Init: the next Init rebuilds the table.
+	childScenarios["declined-module-after-init"] = func() {
+		if err := cgoguard.Init(); err != nil {
+			panic(err)
+		}
+		if err := cgoguard.Call(fx.NullRead.Fn, nil); err == nil {
+			panic("the null read was not contained")
+		}
+		if err := cgoguard.Init(cgoguard.DeclineIn("libcgg_fixtures.so", "cgg_fx_null_read")); err != nil {
+			panic(err)
+		}
+		cgoguard.Call(fx.NullRead.Fn, nil)
+	}
+}
+
+func TestDeclineInNamesAFunctionWhoseFaultsAreDeclined(t *testing.T) {
+	t.Parallel()
+	for _, scenario := range []string{"declined-by-name", "declined-module-after-init"} {
+		exited0, timedOut, stderr := runDeclinedChild(t, scenario)
+		if exited0 || timedOut || !strings.Contains(stderr, "SIGSEGV: segmentation violation") {
+			t.Errorf("%s: exited 0: %v, hung: %v, stderr: %s", scenario, exited0, timedOut, headLine(stderr))
+		}
+	}
+}
+
+func TestDeclineInRejectsAnEmptyName(t *testing.T) {
+	if err := cgoguard.Init(cgoguard.DeclineIn("")); err == nil {
+		t.Error("Init(DeclineIn(\"\")) returned nil")
+	}
+	if s := cgoguard.Stats(); s.DeclinedTotal != 0 || len(s.Declined) != 0 {
+		t.Errorf("declined %d (%v) in a process that declined nothing", s.DeclinedTotal, s.Declined)
+	}
+}
+
 // symbolizeAsReportsDo names the frames of a contained fault, as a service's
 // fault log does (the symbolizer allocates: debug information, caches).
 func symbolizeAsReportsDo(err error) {

@@ -70,7 +70,6 @@ func TestEveryFixtureIsContained(t *testing.T) {
 		{fx: fx.WriteToCode, signal: syscall.SIGSEGV, code: segvAccErr, addr: fixed(fx.CodeAddress())},
 		{fx: fx.NoexceptViolation, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
 		{fx: fx.PureVirtualCall, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
-		{fx: fx.DoubleFree, signal: syscall.SIGABRT, code: siTkill, addr: fixed(0)},
 	}
 	for _, c := range cases {
 		t.Run(c.fx.Name, func(t *testing.T) {

@@ -36,6 +36,10 @@ func Symbolize(on bool) Option { return func(*config) {} }
 // WithCgoTraceback: see the cgo build. Without cgo it has no effect.
 func WithCgoTraceback() Option { return func(*config) {} }
 
+// DeclineIn names modules or functions whose faults are never contained.
+// Without cgo there is nothing to decline: a no-op.
+func DeclineIn(modulesOrSymbols ...string) Option { return func(*config) {} }
+
 // Init returns an error wrapping errors.ErrUnsupported: cgoguard's signal
 // handlers are native code, which a build without cgo cannot hold.
 func Init(opts ...Option) error { return errNoCgo }

@@ -15,6 +15,8 @@ func Stats() Counters {
 	s := Counters{
 		Contained:        map[syscall.Signal]uint64{},
 		Chained:          map[syscall.Signal]uint64{},
+		Declined:         map[syscall.Signal]uint64{},
+		DeclinedTotal:    uint64(cs.declined_total),
 		ContainedTotal:   uint64(cs.contained_total),
 		CxxExceptions:    uint64(cs.cxx_exceptions),
 		ChainedTotal:     uint64(cs.chained_total),
@@ -29,6 +31,9 @@ func Stats() Counters {
 		}
 		if n := uint64(cs.chained[sig]); n != 0 {
 			s.Chained[syscall.Signal(sig)] = n
+		}
+		if n := uint64(cs.declined[sig]); n != 0 {
+			s.Declined[syscall.Signal(sig)] = n
 		}
 		if cs.displaced&(1<<uint(sig)) != 0 {
 			s.Displaced = append(s.Displaced, syscall.Signal(sig))

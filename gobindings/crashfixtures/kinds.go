@@ -138,7 +138,6 @@ func Kinds() []Kind {
 			NoexceptViolation),
 		abort("pure-virtual-call", "calls a pure virtual function from a constructor (std::terminate)",
 			PureVirtualCall),
-		abort("double-free", "frees a block twice; glibc detects it and aborts", DoubleFree),
 		exception("cxx-exception", "throws a std::runtime_error out of a C function", CxxThrow),
 		exception("cxx-foreign-exception",
 			"throws a C++ exception of a class not derived from std::exception", CxxThrowForeign),

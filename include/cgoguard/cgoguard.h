@@ -251,6 +251,11 @@ typedef struct cgg_stats {
   uint64_t chained_total;
   int tainted;        /* as cgg_tainted() */
   uint32_t displaced; /* as cgg_check_handlers() */
+  /* Faults a guard could have taken but cgoguard declined, by signal number:
+   * they lay under a process-wide lock holder (see "Declined faults"). Each
+   * is also counted in chained[]: it went to the previous handler. */
+  uint64_t declined[CGG_NSIG];
+  uint64_t declined_total;
 } cgg_stats;
 
 /* Fills *out (no-op for NULL). Counters are monotonic. */
@@ -275,6 +280,64 @@ CGG_API uint32_t cgg_contained_signals(void);
  * handler instead. Returns 0, -EINVAL for unknown flags, -EPERM when cgg_init
  * never ran, or the -errno of a failed sigaction. */
 CGG_API int cgg_reinstall(unsigned flags);
+
+/* ---- Declined faults ------------------------------------------------------ */
+
+/* A fault whose frames between the fault and the guard include the code of a
+ * process-wide lock holder is never contained, even inside a guarded call:
+ * it goes to the previous handler exactly as delivered (for a Go program, the
+ * Go runtime's crash report; by default, the process ends by the signal).
+ * Containing it would jump over the code that releases the lock, and the next
+ * malloc, dlopen or printf of any thread would wait forever: a hang, where
+ * declining ends the process as it would end without cgoguard. Declined:
+ *   - the C library's allocator: malloc, free, calloc, realloc, memalign,
+ *     posix_memalign, aligned_alloc, valloc, pvalloc, malloc_usable_size,
+ *     mallinfo, malloc_trim and the rest, and the internal functions they
+ *     jump to (a heap corruption that makes the next malloc fault, glibc's
+ *     own "malloc(): corrupted top size" or double-free abort under
+ *     CGG_CONTAIN_ABORT); the same entry points of any other module that
+ *     defines them (an allocator linked in or preloaded);
+ *   - the dynamic loader: all of ld.so's code (a constructor that faults
+ *     inside a guarded dlopen), and dlopen, dlclose, dlsym, dladdr,
+ *     dl_iterate_phdr (its callback runs under the loader's lock) in libc;
+ *   - stdio functions that lock a FILE: the printf family (not sprintf and
+ *     snprintf themselves; their shared formatting code is declined, see the
+ *     README), puts, fputs, fwrite, fread, fgets, getline, fflush, fclose,
+ *     fopen, scanf, ...;
+ *   - exit, atexit, __cxa_atexit, __cxa_finalize, TLS destructors, fork,
+ *     setenv/putenv/unsetenv, tzset.
+ * cgg_init finds these regions once, from the loaded modules' own symbol
+ * tables (.symtab and .dynsym, with sizes), never by name in the handler,
+ * which only looks each frame up in a sorted table. A statically linked
+ * program is covered through its .symtab (the allocator's and the loader's
+ * internal functions by name); a stripped one is not. Functions listed by
+ * the calls below are added to the built-in lists. Declined faults are
+ * counted in cgg_stats.declined. */
+
+/* Declines every fault in the code of a module: its path as the loader has
+ * it, or its file name, with or without a version suffix ("libjemalloc.so"
+ * names "libjemalloc.so.2"). For a custom allocator (jemalloc, tcmalloc) or
+ * any library that holds process-wide locks. May be called before cgg_init
+ * (applied when it runs) or after (the table is rebuilt now). A module
+ * loaded later, by dlopen, is covered after cgg_decline_refresh(). Returns 0,
+ * -EINVAL for a NULL or empty name, -ENOSPC past 256 names, or -ENOMEM. */
+CGG_API int cgg_decline_module(const char* name);
+
+/* Declines every fault in a function: `name` as the symbol tables of the
+ * loaded modules spell it (C names; C++ names mangled), in every module that
+ * defines it, and the internal functions it jumps to. Otherwise as
+ * cgg_decline_module. */
+CGG_API int cgg_decline_symbol(const char* name);
+
+/* Reads the loaded modules again and rebuilds the table: for modules loaded
+ * (dlopen) or unloaded after cgg_init. Returns 0, -EPERM before cgg_init, or
+ * -ENOMEM. The table of a module that was unloaded keeps its addresses
+ * until this runs. */
+CGG_API int cgg_decline_refresh(void);
+
+/* 1 when a fault at pc would be declined (pc lies in a declined region), else
+ * 0 (also before cgg_init). Safe in a signal handler. */
+CGG_API int cgg_declines_pc(uintptr_t pc);
 
 /* ---- Thread guard state ------------------------------------------------- */
 

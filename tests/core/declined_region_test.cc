@@ -243,4 +243,149 @@ TEST(DeclinedRegion, ConstructorFaultInsideAGuardedDlopen) {
   ExpectAllDiedBy(RunChildren(ConstructorFaultsInsideAGuardedDlopen), SIGSEGV);
 }
 
+// ---- the table: what is declined, what is not ------------------------------
+
+// The address of a function of the C library itself (not an interposer's,
+// such as a sanitizer's malloc).
+uintptr_t LibcFunction(const char* name) {
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  EXPECT_NE(libc, nullptr) << dlerror();
+  void* fn = libc != nullptr ? dlsym(libc, name) : nullptr;
+  EXPECT_NE(fn, nullptr) << name;
+  return reinterpret_cast<uintptr_t>(fn);
+}
+
+TEST(DeclinedRegion, TableHoldsTheAllocatorLoaderStdioAndExit) {
+  ASSERT_EQ(cgg_declines_pc(LibcFunction("malloc")), 0) << "before cgg_init there is no table";
+  ASSERT_EQ(cgg_init(0), 0);
+  for (const char* name : {"malloc",          "free",
+                           "calloc",          "realloc",
+                           "memalign",        "posix_memalign",
+                           "aligned_alloc",   "valloc",
+                           "pvalloc",         "malloc_usable_size",
+                           "malloc_trim",     "mallinfo2",
+                           "printf",          "fprintf",
+                           "vfprintf",        "puts",
+                           "fputs",           "fwrite",
+                           "fread",           "fgets",
+                           "getline",         "fflush",
+                           "fclose",          "dlopen",
+                           "dlclose",         "dlsym",
+                           "dl_iterate_phdr", "exit",
+                           "__cxa_atexit",    "__cxa_finalize"}) {
+    uintptr_t fn = LibcFunction(name);
+    EXPECT_EQ(cgg_declines_pc(fn), 1) << name;
+    EXPECT_EQ(cgg_declines_pc(fn + 4), 1) << name << " + 4";
+  }
+  // The loader's own code, whole (ld.so defines __tls_get_addr).
+  void* loader_fn = dlsym(RTLD_DEFAULT, "__tls_get_addr");
+  ASSERT_NE(loader_fn, nullptr);
+  EXPECT_EQ(cgg_declines_pc(reinterpret_cast<uintptr_t>(loader_fn)), 1);
+}
+
+TEST(DeclinedRegion, TableLeavesOrdinaryLibcAndUserCodeAlone) {
+  ASSERT_EQ(cgg_init(0), 0);
+  // dlsym resolves memcpy and strlen to the implementation the CPU runs.
+  for (const char* name : {"memcpy", "memmove", "memset", "strlen", "strcmp", "qsort", "bsearch",
+                           "snprintf", "strtol", "abort", "raise", "pthread_mutex_lock"}) {
+    EXPECT_EQ(cgg_declines_pc(LibcFunction(name)), 0) << name;
+  }
+  EXPECT_EQ(cgg_declines_pc(reinterpret_cast<uintptr_t>(&cgg_fx_null_write)), 0);
+  EXPECT_EQ(cgg_declines_pc(reinterpret_cast<uintptr_t>(&cgg_call)), 0);
+}
+
+// ---- what stays contained --------------------------------------------------------
+
+char* volatile g_null_destination = nullptr;
+const char* volatile g_bad_string = reinterpret_cast<const char*>(CGG_FX_NULL_WRITE_ADDR);
+
+void MemcpyToNull(void*) {
+  static const char source[64] = "source";
+  memcpy(g_null_destination, source, sizeof source);
+}
+
+void StrlenOfBadPointer(void*) {
+  volatile size_t n = strlen(g_bad_string);
+  (void)n;
+}
+
+TEST(DeclinedRegion, FaultsInMemcpyStrlenAndQsortCallbacksStayContained) {
+  ASSERT_EQ(cgg_init(0), 0);
+  cgg_fault f;
+  EXPECT_EQ(cgg_call(MemcpyToNull, nullptr, &f), SIGSEGV);
+  EXPECT_EQ(cgg_call(StrlenOfBadPointer, nullptr, &f), SIGSEGV);
+  EXPECT_EQ(cgg_call(cgg_fx_fault_in_qsort_callback, nullptr, &f), SIGSEGV);
+  EXPECT_EQ(cgg_call(cgg_fx_stack_overflow, nullptr, &f), SIGSEGV);
+  EXPECT_EQ(cgg_call(cgg_fx_cxx_throw, nullptr, &f), CGG_CXX_EXCEPTION);
+  cgg_stats stats = cgg_test::Stats();
+  EXPECT_EQ(stats.declined_total, 0u);
+  EXPECT_EQ(stats.contained_total, 5u);
+}
+
+// ---- the user's own regions ----------------------------------------------------------
+
+// The "previous" handler of the death tests below: exits 42 when the fault
+// reached it declined (and counted), 43 otherwise. cgg_get_stats is not
+// async-signal-safe (it takes cgoguard's install lock); nothing else holds it
+// in these single-threaded children.
+void ExitWithDeclinedCount(int, siginfo_t*, void*) {
+  cgg_stats stats;
+  cgg_get_stats(&stats);
+  _exit(stats.declined_total == 1 && stats.declined[SIGSEGV] == 1 ? 42 : 43);
+}
+
+void InstallDeclinedCountHandler() {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = ExitWithDeclinedCount;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGSEGV, &sa, nullptr);
+}
+
+void DeclineSymbolThenFault() {
+  InstallDeclinedCountHandler();
+  if (cgg_decline_symbol("cgg_fx_null_write") != 0) _exit(44);
+  if (cgg_init(0) != 0) _exit(45);
+  cgg_call(cgg_fx_null_write, nullptr, nullptr);
+  _exit(0);
+}
+
+TEST(DeclinedRegionDeathTest, ASymbolTheUserNamesIsDeclined) {
+  EXPECT_EXIT(DeclineSymbolThenFault(), testing::ExitedWithCode(42), "");
+}
+
+void DeclineModuleAfterInitThenFault() {
+  InstallDeclinedCountHandler();
+  if (cgg_init(0) != 0) _exit(45);
+  if (cgg_call(cgg_fx_null_read, nullptr, nullptr) != SIGSEGV) _exit(46);  // contained
+  if (cgg_decline_module("libcgg_fixtures.so") != 0) _exit(44);
+  cgg_call(cgg_fx_deep_null_write, nullptr, nullptr);
+  _exit(0);
+}
+
+TEST(DeclinedRegionDeathTest, AModuleTheUserNamesAfterInitIsDeclined) {
+  EXPECT_EXIT(DeclineModuleAfterInitThenFault(), testing::ExitedWithCode(42), "");
+}
+
+TEST(DeclinedRegion, RefreshCoversAModuleLoadedAfterInit) {
+  EXPECT_EQ(cgg_decline_refresh(), -EPERM);
+  ASSERT_EQ(cgg_decline_symbol("cgg_late_module_function"), 0);
+  ASSERT_EQ(cgg_init(0), 0);
+  void* late = dlopen(CGG_LATE_MODULE, RTLD_NOW);
+  ASSERT_NE(late, nullptr) << dlerror();
+  auto fn = reinterpret_cast<uintptr_t>(dlsym(late, "cgg_late_module_function"));
+  ASSERT_NE(fn, 0u);
+  EXPECT_EQ(cgg_declines_pc(fn), 0) << "loaded after the table was built";
+  ASSERT_EQ(cgg_decline_refresh(), 0);
+  EXPECT_EQ(cgg_declines_pc(fn), 1);
+}
+
+TEST(DeclinedRegion, NamesAreChecked) {
+  EXPECT_EQ(cgg_decline_module(nullptr), -EINVAL);
+  EXPECT_EQ(cgg_decline_module(""), -EINVAL);
+  EXPECT_EQ(cgg_decline_symbol(nullptr), -EINVAL);
+  EXPECT_EQ(cgg_decline_symbol(""), -EINVAL);
+  EXPECT_EQ(cgg_decline_symbol("no_such_function_anywhere"), 0);  // kept for later modules
+}
+
 }  // namespace

@@ -143,9 +143,6 @@ const std::vector<Case>& Cases() {
       {"PureVirtualCall", cgg_fx_pure_virtual_call, nullptr, SIGABRT, {SI_TKILL},
        AddrIs::kZero, nullptr, nullptr,
        {"cgg_fx_pure_virtual_call", "__cxa_pure_virtual", "abort"}, CGG_CONTAIN_ABORT, false},
-      {"DoubleFree", cgg_fx_double_free, nullptr, SIGABRT, {SI_TKILL},
-       AddrIs::kZero, nullptr, nullptr, {"cgg_fx_double_free", "abort"}, CGG_CONTAIN_ABORT,
-       false},
   };
   // clang-format on
   return cases;
@@ -461,6 +458,15 @@ TEST(FixtureFaultDeathTest, PureVirtualCallWithoutContainAbortKillsTheProcess) {
 
 TEST(FixtureFaultDeathTest, DoubleFreeWithoutContainAbortKillsTheProcess) {
   EXPECT_EXIT(CallAndReportSurvival(0, cgg_fx_double_free), testing::KilledBySignal(SIGABRT),
+              cgg_test::Output({"free(): double free detected"}, {"survived"}));
+}
+
+// glibc's abort comes from inside free: the allocator is on the faulting
+// stack, so the fault is declined even with CGG_CONTAIN_ABORT (cgoguard
+// cannot tell whether free held its arena lock there).
+TEST(FixtureFaultDeathTest, DoubleFreeIsDeclinedEvenWithContainAbort) {
+  EXPECT_EXIT(CallAndReportSurvival(CGG_CONTAIN_ABORT, cgg_fx_double_free),
+              testing::KilledBySignal(SIGABRT),
               cgg_test::Output({"free(): double free detected"}, {"survived"}));
 }
 

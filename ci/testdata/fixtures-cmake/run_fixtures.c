@@ -154,7 +154,6 @@ int main(void) {
      ADDR_EXACT,
      0,
      "SIGABRT"},
-    {"double-free", cgg_fx_double_free, SIGABRT, {SI_TKILL, SI_TKILL}, ADDR_EXACT, 0, "SIGABRT"},
     {"cxx-exception",
      cgg_fx_cxx_throw,
      CGG_CXX_EXCEPTION,
