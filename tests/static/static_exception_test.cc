@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cgg_fixtures.h"
 #include "cgoguard/cgoguard.h"
@@ -41,6 +45,27 @@ TEST(StaticBinary, NullWriteIsContained) {
   cgg_fault f;
   ASSERT_EQ(cgg_call(cgg_fx_null_write, nullptr, &f), SIGSEGV);
   EXPECT_EQ(f.addr, static_cast<uintptr_t>(CGG_FX_NULL_WRITE_ADDR));
+}
+
+// glibc's allocator is inside the executable here: its symbol table names
+// the entry points and the internal functions, and those are declined.
+TEST(StaticBinary, AllocatorAndStdioAreDeclined) {
+  ASSERT_EQ(cgg_init(0), 0);
+  EXPECT_EQ(cgg_declines_pc(reinterpret_cast<uintptr_t>(&malloc)), 1);
+  EXPECT_EQ(cgg_declines_pc(reinterpret_cast<uintptr_t>(&free)), 1);
+  EXPECT_EQ(cgg_declines_pc(reinterpret_cast<uintptr_t>(&fwrite)), 1);
+  EXPECT_EQ(cgg_declines_pc(reinterpret_cast<uintptr_t>(&qsort)), 0);
+  EXPECT_EQ(cgg_declines_pc(reinterpret_cast<uintptr_t>(&cgg_fx_null_write)), 0);
+}
+
+void FaultInMallocThenSurvive() {
+  cgg_init(0);
+  cgg_call(cgg_fx_corrupt_fastbin_then_malloc, nullptr, nullptr);
+  _exit(0);
+}
+
+TEST(StaticBinaryDeathTest, FaultInMallocIsDeclined) {
+  EXPECT_EXIT(FaultInMallocThenSurvive(), testing::KilledBySignal(SIGSEGV), "");
 }
 
 }  // namespace
