@@ -7,7 +7,9 @@
 // initial-exec TLS (a thread-pointer-relative load); the fault record is
 // written into memory that was reserved before the guarded call; counters are
 // lock-free atomics; the unwinder is libgcc's lock-free path (see
-// sigctx_capture.cc); the only system calls are sigprocmask, getpid, gettid,
+// sigctx_capture.cc); whether a frame lies in code whose faults are declined
+// is a binary search of a table built at cgg_init (sigctx_declined.cc); the
+// only system calls are sigprocmask, getpid, gettid,
 // tgkill, sigaction and write; a contained fault makes one sigprocmask call
 // (to let a fault of its stack walk reach the handler) besides the kernel's
 // sigreturn. Nothing allocates, locks or uses

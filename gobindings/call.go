@@ -144,6 +144,10 @@ type Option func(*config)
 // ContainAbort also contains SIGABRT raised by abort() (and so a failed
 // assert()) inside a guarded call. The aborting code's invariants are broken
 // by definition: treat the process as tainted (see Stats) and plan a restart.
+// An abort from inside the C library's allocator (glibc's heap-corruption
+// checks: "malloc(): corrupted top size", "free(): double free detected")
+// is declined all the same, as every fault under a process-wide lock is
+// (see DeclineIn): the process ends with Go's crash report.
 func ContainAbort() Option { return func(c *config) { c.flags |= C.CGG_CONTAIN_ABORT } }
 
 // Symbolize controls whether faults are symbolized without being asked
