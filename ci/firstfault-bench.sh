@@ -9,7 +9,9 @@
 # fresh process, and reports the medians: the faulting Call of the first
 # fault (the symbolizer cold), the second fault, an explicit Symbolize of the
 # first fault (it waits for the debug information) and the RSS the first
-# symbolization adds (anonymous, file-backed, Go heap). The two ways: as
+# symbolization adds (anonymous, file-backed, Go heap), and what the first
+# fault carries as Call returns it (function name, fingerprint, file and
+# line) and how long after the start of Init it came back. The two ways: as
 # shipped, the symbolizer reads the program's native debug object (its
 # symbol table and the DWARF of its C, C++ and assembly units); with TMPDIR
 # naming no directory that object cannot be written and the symbolizer reads
@@ -63,12 +65,15 @@ awk '
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
+  function sum(list,   a, n, i, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) t += a[i]; return t }
+  function count(list,   a) { return split(list, a, " ") }
   function memory(way) {
     return sprintf("%.1f ms, RSS +%.1f MiB (anonymous +%.1f, file-backed +%.1f; Go heap +%.1f)", median(v[way, "symbolize_first_ms"]),
       median(v[way, "symbolize_rss_mib"]), median(v[way, "symbolize_anon_mib"]), median(v[way, "symbolize_file_mib"]), median(v[way, "symbolize_goheap_mib"]))
   }
   END {
     printf "binary %.1f MB: first contained fault %.3f ms on the faulting call (goal <= 5 ms), second %.3f ms\n", median(v["object", "binary_mb"]), median(v["object", "first_fault_ms"]), median(v["object", "second_fault_ms"])
+    printf "first fault from the start of Init: %.3f ms; as Call returns it: function named in %d of %d runs, fingerprint in %d, file and line in %d\n", median(v["object", "init_to_first_fault_ms"]), sum(v["object", "first_named"]), count(v["object", "first_named"]), sum(v["object", "first_fingerprint"]), sum(v["object", "first_lines"])
     printf "first symbolization (explicit Symbolize of the first fault): %s\n", memory("object")
     printf "  the same reading the whole program DWARF (no native debug object): %s\n", memory("program")
     if (median(v["object", "native_debug_object"]) != 1 || median(v["program", "native_debug_object"]) != 0) print "  (the native debug object was not used as intended: check the runs above)"

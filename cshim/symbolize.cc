@@ -57,6 +57,7 @@
 #include "internal.h"
 #include "loaded_module.h"
 #include "symbolize_module_filter.h"
+#include "symtab.h"
 
 namespace cgoguard {
 namespace {
@@ -99,6 +100,10 @@ struct Job {
   std::vector<ModuleRef> modules;  // the module of each address
   std::vector<Symbol>* results;    // same length; function/file/line filled in
   bool done = false;
+  // A warm-up: nobody waits for it; the thread owns it (results point to
+  // own_results), frees it when done and marks the symbolizer warm.
+  bool warm_up = false;
+  std::vector<Symbol> own_results;
 };
 
 // ---- One libbacktrace state per module ----
@@ -176,6 +181,25 @@ class SymbolizerThread {
     finished_.wait(lock, [job] { return job->done; });
   }
 
+  // Queues job (a warm-up, which the thread frees) and returns at once.
+  void run_detached(Job* job) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    start_if_needed();
+    program_file_frozen_ = true;
+    queue_.push_back(job);
+    wake_.notify_one();
+  }
+
+  bool warm() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return warm_;
+  }
+
+  void wait_warm() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    finished_.wait(lock, [this] { return warm_; });
+  }
+
   // Takes ownership of fd (an open ELF file, which libbacktrace opens again
   // by proc_path, its /proc/self/fd name) as the program's debug
   // information, unless a lookup already ran.
@@ -215,7 +239,12 @@ class SymbolizerThread {
         look_up(state, job->addrs[i], &(*job->results)[i]);
       }
       lock.lock();
-      job->done = true;
+      if (job->warm_up) {
+        delete job;
+        warm_ = true;
+      } else {
+        job->done = true;
+      }
       finished_.notify_all();
     }
   }
@@ -264,6 +293,7 @@ class SymbolizerThread {
   int program_fd_ = -1;
   std::string program_file_;
   bool program_file_frozen_ = false;
+  bool warm_ = false;  // a warm-up job has finished
 };
 
 SymbolizerThread& worker() {
@@ -423,6 +453,104 @@ void symbolize_many(const uintptr_t* pcs, const bool* is_ra, int n, cgg_symbol* 
   }
 }
 
+// ---- Names from symbol tables only ----
+//
+// What a fault needs at once, before the debug information is loaded: the
+// module and offsets (as locate() gives them), and the function from the
+// dynamic symbol table (dladdr) or else the module's ELF symbol table (or
+// its separate debug file's). No libbacktrace, no symbolizer thread: a
+// 40 MB program's symbol table is read in one pass in about a millisecond,
+// where its line tables take 0.1-1 s. These names are also what a
+// fingerprint hashes, so it is the same whether the fault is named before
+// or after the debug information loads. Cached per address, apart from the
+// full results (cgg_symbol_cache_size counts those only).
+
+std::mutex symbols_mutex;
+std::unordered_map<uint64_t, Symbol> symbols_cache;
+
+// The load bias of the module that holds addr (dlpi_addr: 0 for a non-PIE
+// executable, whose symbol values are run-time addresses).
+bool load_bias(uintptr_t addr, uintptr_t* bias) {
+  SegmentSearch search = {addr, nullptr, nullptr};
+  if (dl_iterate_phdr(find_segment, &search) == 0) return false;
+  *bias = reinterpret_cast<uintptr_t>(search.base);
+  return true;
+}
+
+std::string build_id_of(uintptr_t pc) {
+  char buf[CGG_BUILD_ID_SIZE];
+  return cgg_module_build_id(pc, buf, sizeof buf) == 0 ? std::string(buf) : std::string();
+}
+
+void symbolize_symbols_many(const uintptr_t* pcs, const unsigned char* is_ra, int n,
+                            cgg_symbol* out) {
+  std::vector<int> missing;
+  {
+    std::lock_guard<std::mutex> lock(symbols_mutex);
+    for (int i = 0; i < n; i++) {
+      auto it = symbols_cache.find(cache_key(pcs[i], is_ra != nullptr && is_ra[i] != 0));
+      if (it == symbols_cache.end()) {
+        missing.push_back(i);
+      } else {
+        to_public(pcs[i], it->second, &out[i]);
+      }
+    }
+  }
+  if (missing.empty()) return;
+  std::vector<Symbol> fresh(missing.size());
+  // Queries by module file, for the frames that dladdr cannot name.
+  struct ModuleQueries {
+    std::string file;
+    uintptr_t pc;  // an address in it, for its build ID
+    std::vector<SymtabQuery> queries;
+    std::vector<size_t> owners;  // index into fresh
+  };
+  std::vector<ModuleQueries> modules;
+  for (size_t k = 0; k < missing.size(); k++) {
+    const int i = missing[k];
+    const bool ra = is_ra != nullptr && is_ra[i] != 0;
+    const uintptr_t lookup = ra ? pcs[i] - 1 : pcs[i];
+    Symbol& s = fresh[k];
+    locate(pcs[i], lookup, &s);
+    uintptr_t bias = 0;
+    if (!s.in_module || !s.function.empty() || !load_bias(lookup, &bias)) continue;
+    // The program through /proc/self/exe: the name it was started by may
+    // have been replaced on disk since (a deploy).
+    const std::string file = s.in_program ? std::string("/proc/self/exe") : s.module;
+    ModuleQueries* m = nullptr;
+    for (ModuleQueries& candidate : modules) {
+      if (candidate.file == file) m = &candidate;
+    }
+    if (m == nullptr) {
+      modules.push_back(ModuleQueries{file, lookup, {}, {}});
+      m = &modules.back();
+    }
+    SymtabQuery q;
+    q.addr = lookup - bias;
+    m->queries.push_back(q);
+    m->owners.push_back(k);
+  }
+  for (ModuleQueries& m : modules) {
+    std::vector<SymtabQuery*> queries;
+    for (SymtabQuery& q : m.queries) queries.push_back(&q);
+    symtab_lookup(m.file, build_id_of(m.pc), &queries);
+    for (size_t j = 0; j < m.queries.size(); j++) {
+      const SymtabQuery& q = m.queries[j];
+      if (!q.found) continue;
+      Symbol& s = fresh[m.owners[j]];
+      s.function = demangle(q.name.c_str());
+      if (s.function_offset == 0) s.function_offset = q.addr - q.start;
+    }
+  }
+  std::lock_guard<std::mutex> lock(symbols_mutex);
+  if (symbols_cache.size() + missing.size() > kMaxCached) symbols_cache.clear();
+  for (size_t k = 0; k < missing.size(); k++) {
+    const int i = missing[k];
+    symbols_cache.emplace(cache_key(pcs[i], is_ra != nullptr && is_ra[i] != 0), fresh[k]);
+    to_public(pcs[i], fresh[k], &out[i]);
+  }
+}
+
 }  // namespace
 }  // namespace cgoguard
 
@@ -461,6 +589,44 @@ void cgg_symbol_cache_clear(void) {
 size_t cgg_symbol_cache_size(void) {
   std::lock_guard<std::mutex> lock(cache_mutex);
   return cache.size();
+}
+
+int cgg_symbolize_symbols(const uintptr_t* pcs, const unsigned char* is_return_address, int n,
+                          cgg_symbol* out) {
+  if (pcs == nullptr || out == nullptr || n < 0) return -EINVAL;
+  symbolize_symbols_many(pcs, is_return_address, n, out);
+  int found = 0;
+  for (int i = 0; i < n; i++) found += out[i].module[0] != '\0';
+  return found;
+}
+
+int cgg_symbolize_warm_up(const uintptr_t* pcs, int n) {
+  if (n < 0 || (n > 0 && pcs == nullptr)) return -EINVAL;
+  Job* job = new Job();
+  job->warm_up = true;
+  for (int i = 0; i < n; i++) {
+    Symbol located;
+    locate(pcs[i], pcs[i], &located);
+    if (!located.in_module) continue;
+    job->addrs.push_back(pcs[i]);
+    ModuleRef module;
+    module.base = located.module_base;
+    module.program = located.in_program;
+    if (!module.program) module.file = located.module;
+    job->modules.push_back(std::move(module));
+  }
+  job->own_results.resize(job->addrs.size());
+  job->results = &job->own_results;
+  worker().run_detached(job);
+  return 0;
+}
+
+int cgg_symbolizer_warm(void) {
+  return worker().warm() ? 1 : 0;
+}
+
+void cgg_symbolizer_wait_warm(void) {
+  worker().wait_warm();
 }
 
 int cgg_symbolize_set_program_debug_file(const char* path) {

@@ -151,14 +151,17 @@ type Option func(*config)
 func ContainAbort() Option { return func(c *config) { c.flags |= C.CGG_CONTAIN_ABORT } }
 
 // Symbolize controls whether faults are symbolized without being asked
-// (the default). With true, Init starts loading the debug information in
-// the background (see SymbolizerReady); once it is loaded, faults are
-// symbolized before they are returned and reported, at a cost of
-// microseconds. A fault that comes before that is returned and reported with
-// raw frames: the faulting call never waits for debug information. With
-// false, nothing in cgoguard or its sub-packages symbolizes a fault unless
-// (*NativeFault).Symbolize is called: Frames carry only PCs and Fingerprint
-// is empty; the cheapest fault path.
+// (the default). With true, every fault comes back and is reported with its
+// native functions, its Go stack and its Fingerprint, the first fault after
+// start-up included (named from the symbol tables, about a millisecond the
+// first time), and Init starts loading the debug information in the
+// background, on the C shim's symbolizer thread (see SymbolizerReady); once
+// it is loaded, faults also carry files and lines before they are returned
+// and reported, at a cost of microseconds. The faulting call never waits for
+// debug information: a fault before that has its files and lines from
+// Symbolize or WhenSymbolized. With false, nothing in cgoguard or its
+// sub-packages symbolizes a fault unless (*NativeFault).Symbolize is called:
+// Frames carry only PCs and Fingerprint is empty; the cheapest fault path.
 func Symbolize(on bool) Option { return func(c *config) { c.symbolize = on } }
 
 // WithCgoTraceback registers cgoguard's native unwinder and symbolizer with
@@ -264,7 +267,7 @@ func Init(opts ...Option) error {
 	}
 	symbolizeOnReport.Store(cfg.symbolize)
 	if cfg.symbolize {
-		startSymbolizer()
+		startWarmUp()
 	}
 	if cfg.cgoTraceback && !tracebackOn {
 		if err := enableCgoTraceback(); err != nil {

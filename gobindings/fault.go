@@ -57,8 +57,8 @@ type NativeFault struct {
 	// Truncated is true when the native stack was deeper than the record holds.
 	Truncated bool
 	// GoStack is the Go stack of the goroutine that made the guarded call,
-	// innermost first, starting at the caller of Call (empty until
-	// symbolized; see Symbolize). Until then Frames carry PC only. Faults
+	// innermost first, starting at the caller of Call (empty under
+	// Symbolize(false) until Symbolize is called, as are Frames' names). Faults
 	// with the same Go stack share its frames (it is resolved once per
 	// distinct stack): read them, never modify them.
 	GoStack []Frame
@@ -66,15 +66,19 @@ type NativeFault struct {
 	// ("SIGSEGV: address not mapped to object").
 	Message string
 	// Fingerprint names the fault site stably across runs and builds of the
-	// same code: a hash of function names and offsets (never raw addresses).
-	// Empty until symbolized (see (*NativeFault).Symbolize).
+	// same code: a hash of function names and offsets (never raw addresses),
+	// the names taken from the symbol tables, so it is set from the first
+	// fault on and the same before and after files and lines arrive (see
+	// Fingerprint and (*NativeFault).Symbolize). Empty under Init's
+	// Symbolize(false) until Symbolize is called.
 	Fingerprint string
 	ID          uint64    // process-unique fault number
 	ThreadID    int       // kernel thread id of the faulting thread
 	Time        time.Time // when the fault was reported to Go
 
 	mu         sync.Mutex  // serializes Symbolize
-	symbolized atomic.Bool // Symbolize has filled in the names
+	symbolized atomic.Bool // Symbolize has filled in the names, files and lines
+	named      bool        // Frames, GoStack and Fingerprint are named (mu held)
 	goPCs      []uintptr   // raw Go stack, resolved into GoStack by Symbolize
 	// goPCsInCallback: goPCs was recorded inside the report callback and
 	// starts with the callback's own frames.
@@ -155,20 +159,21 @@ func (fr Frame) String() string {
 	return b.String()
 }
 
-// computeFingerprint: see Fingerprint. A C++ exception is identified by its
-// type and its throw site.
-func (f *NativeFault) computeFingerprint() string {
+// computeFingerprint: see Fingerprint; frames are the fault's native frames
+// named from the symbol tables. A C++ exception is identified by its type
+// and its throw site.
+func (f *NativeFault) computeFingerprint(frames []Frame) string {
 	if f.Exception {
 		typ, _, _ := strings.Cut(f.Message, ":")
-		if len(f.Frames) > 0 {
+		if len(frames) > 0 {
 			// The exception type and the frames of its throw site.
-			return Fingerprint("c++exception|"+typ, f.Frames)
+			return Fingerprint("c++exception|"+typ, frames)
 		}
 		// No throw site was recorded (an exception that skipped the
 		// unwinder's search phase): the Go call site identifies it.
 		return Fingerprint("c++exception|"+typ, f.GoStack[:min(len(f.GoStack), 1)])
 	}
-	return Fingerprint("signal|"+strconv.Itoa(int(f.Signal)), f.Frames)
+	return Fingerprint("signal|"+strconv.Itoa(int(f.Signal)), frames)
 }
 
 // Symbolized reports whether the fault's names are filled in (Symbolize
@@ -187,7 +192,7 @@ func (f *NativeFault) Clone() *NativeFault {
 		Frames: append([]Frame(nil), f.Frames...), Truncated: f.Truncated,
 		GoStack: append([]Frame(nil), f.GoStack...), Message: f.Message, Fingerprint: f.Fingerprint,
 		ID: f.ID, ThreadID: f.ThreadID, Time: f.Time,
-		goPCs: f.goPCs, goPCsInCallback: f.goPCsInCallback,
+		goPCs: f.goPCs, goPCsInCallback: f.goPCsInCallback, named: f.named,
 	}
 	c.symbolized.Store(f.symbolized.Load())
 	return c

@@ -18,6 +18,18 @@ const fingerprintFrames = 8
 // when it lies in no module); a Go frame as its function name. No address
 // enters the hash, so module load addresses (ASLR) do not change it.
 //
+// The module is a shared object's file name (libfoo.so.1: a library's name
+// is its identity), but never the running program's own: a native frame of
+// the executable enters as "<program>", so one binary gives one fingerprint
+// whatever it is called (go run's temporary names, versioned names such as
+// server-v2, pkg.test). Go frames carry no module at all.
+//
+// A native fault's fingerprint hashes its frames as the symbol tables name
+// them (the dynamic symbol table, else the module's ELF symbol table or its
+// separate debug file's), never the debug information: so it is known from
+// the first fault after start-up on, before the debug information has
+// loaded, and stays the same once files and lines arrive.
+//
 // Frames that say nothing about the site are left out (see IncidentalFrame):
 // the wrappers cgo generates, whose names carry a hash of the Go source
 // (_cgo_<hash>_Cfunc_f changes when only a Go comment changes), and the C
@@ -43,10 +55,10 @@ func Fingerprint(what string, frames []Frame) string {
 		case fr.Module == "" && fr.Function != "": // a Go frame
 			buf = append(buf, fr.Function...)
 		case fr.Function != "":
-			buf = append(append(append(buf, filepath.Base(fr.Module)...), '!'), fr.Function...)
+			buf = append(append(append(buf, moduleKey(fr.Module)...), '!'), fr.Function...)
 			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.Offset), 16)...)
 		case fr.Module != "":
-			buf = append(buf, filepath.Base(fr.Module)...)
+			buf = append(buf, moduleKey(fr.Module)...)
 			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.ModuleOffset), 16)...)
 		default:
 			buf = append(buf, '?') // a wild pc: not stable, not hashed
@@ -54,6 +66,15 @@ func Fingerprint(what string, frames []Frame) string {
 	}
 	sum := sha256.Sum256(buf)
 	return hex.EncodeToString(sum[:8])
+}
+
+// moduleKey is how a native frame's module enters a fingerprint: see
+// Fingerprint.
+func moduleKey(module string) string {
+	if isProgramModule(module) {
+		return "<program>"
+	}
+	return filepath.Base(module)
 }
 
 // IncidentalFrame reports whether a frame of this function says nothing about

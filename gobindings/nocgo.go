@@ -11,6 +11,7 @@ package cgoguard
 import (
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"unsafe"
 )
@@ -94,7 +95,7 @@ func (f *NativeFault) Symbolize() {
 	if f.symbolized.Load() {
 		return
 	}
-	f.Fingerprint = f.computeFingerprint()
+	f.Fingerprint = f.computeFingerprint(f.Frames)
 	f.symbolized.Store(true)
 }
 
@@ -102,4 +103,11 @@ func (f *NativeFault) Symbolize() {
 func (f *NativeFault) WhenSymbolized(fn func(*NativeFault)) {
 	f.Symbolize()
 	fn(f)
+}
+
+// isProgramModule reports whether module is the running program's own
+// executable (a frame built by hand may name it).
+func isProgramModule(module string) bool {
+	exe, err := os.Executable()
+	return err == nil && module != "" && module == exe
 }

@@ -148,15 +148,16 @@ func newNativeFault(rec *C.cgg_fault, inCallback bool) *NativeFault {
 	nf.goPCsInCallback = inCallback
 	// Symbolizing here, on the faulting goroutine, costs microseconds once
 	// the symbolizer is warm; before that it would read the whole program's
-	// debug information (up to a second): the native frames go out raw. The
-	// Go stack needs only the Go runtime's own tables, which are always
-	// there, so it is named either way (once per call site: the cache) and
-	// the first faults after start-up still say which Go code made the call.
+	// debug information (up to a second). The symbol tables are read in a
+	// millisecond: they name the native frames and make the fingerprint at
+	// once, the first fault after start-up included; files and lines come
+	// with Symbolize. The Go stack needs only the Go runtime's own tables
+	// (once per call site: the cache).
 	if symbolizeOnReport.Load() {
 		if symbolizerIsWarm() {
 			nf.Symbolize()
 		} else {
-			nf.GoStack = goStackFrames(nf.goPCs, nf.goPCsInCallback)
+			nf.nameFromSymbols()
 		}
 	}
 	return nf

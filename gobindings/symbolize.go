@@ -7,6 +7,7 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -23,6 +24,9 @@ var (
 	shimModuleOnce sync.Once
 	shimModule     string
 	shimCallStart  uintptr
+	// programModule is the path of the running program as the symbolizer
+	// names it (the kernel's absolute path of the executable).
+	programModule string
 )
 
 type frameKey struct {
@@ -36,21 +40,26 @@ const maxCachedFrames = 1 << 15
 // symbolBuffers recycles the C-layout buffers symbolization fills in.
 var symbolBuffers = sync.Pool{New: func() any { return new(C.cgg_symbol) }}
 
-// Symbolize fills in the function, file, line and module of every native
-// frame, trims the frames that belong to cgoguard's own guard plumbing,
-// resolves GoStack, and computes the Fingerprint. It is a no-op when already
-// done, and safe to call from several goroutines at once: each returns once
-// the names are filled in.
+// Symbolize fills in the file and line of every native frame (and, where
+// the debug information knows better than the symbol tables, its function),
+// trims the frames that belong to cgoguard's own guard plumbing, resolves
+// GoStack, and computes the Fingerprint if it is not there yet. It is a
+// no-op when already done, and safe to call from several goroutines at
+// once: each returns once the names are filled in.
 //
-// Call and OnFault never symbolize a fault on the faulting goroutine unless
-// the symbolizer is warm (see SymbolizerReady): the first symbolization of a
-// large binary reads the debug information of its native code (about
-// 0.1-0.2 s for 42 MB, the native debug object written first: see
-// debugobject.go). Before that, a fault comes back with raw native frames:
-// Frames carry PC only and Fingerprint is empty, while GoStack is already
-// named (it needs only the Go runtime's own tables). With Init's
-// Symbolize(false), GoStack is empty too. Call Symbolize before reading
-// native names; it blocks while the debug information loads.
+// Call and OnFault never read debug information on the faulting goroutine
+// unless the symbolizer is warm (see SymbolizerReady): the first
+// symbolization of a large binary reads the debug information of its native
+// code (about 0.1-0.2 s for 42 MB, the native debug object written first:
+// see debugobject.go). A fault that comes before that is named from the
+// symbol tables alone, which takes about a millisecond: Frames carry
+// Function, Offset, Module, ModuleOffset and BuildID, Fingerprint is set and
+// GoStack is named, but File and Line are empty and Symbolized reports
+// false. The fingerprint is made from those symbol-table names, so
+// Symbolize never changes it. With Init's Symbolize(false), nothing is
+// named: Frames carry only PCs, and GoStack and Fingerprint are empty. Call
+// Symbolize before reading files and lines; it blocks while the debug
+// information loads.
 func (f *NativeFault) Symbolize() {
 	if f.symbolized.Load() {
 		return
@@ -60,32 +69,120 @@ func (f *NativeFault) Symbolize() {
 	if f.symbolized.Load() {
 		return
 	}
-	f.GoStack = goStackFrames(f.goPCs, f.goPCsInCallback)
-	shimModuleOnce.Do(findShimModule)
-	frames := make([]Frame, len(f.Frames))
-	for i := range f.Frames {
+	if !f.named {
+		f.GoStack = goStackFrames(f.goPCs, f.goPCsInCallback)
+	}
+	early := f.symbolFrames()
+	debugObjectOnce.Do(useNativeDebugObject) // before the first lookup that reads debug information
+	frames := make([]Frame, len(early))
+	for i := range early {
 		// Frames[0] of a signal is the exact faulting pc; every frame of an
 		// exception is a return address (Frames[0] returns from the throw).
-		frames[i] = symbolizeFrame(f.Frames[i].PC, i > 0 || f.Exception)
+		frames[i] = symbolizeFrame(early[i].PC, i > 0 || f.Exception)
+		if frames[i].Function == "" {
+			frames[i].Function, frames[i].Offset = early[i].Function, early[i].Offset
+		}
 	}
+	if f.Fingerprint == "" {
+		f.Fingerprint = f.computeFingerprint(early)
+	}
+	f.Frames = frames
+	f.named = true
+	f.symbolized.Store(true)
+}
+
+// nameFromSymbols names the fault's frames from the symbol tables only (see
+// Symbolize): what a fault carries before the symbolizer is warm.
+func (f *NativeFault) nameFromSymbols() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.named {
+		return
+	}
+	f.GoStack = goStackFrames(f.goPCs, f.goPCsInCallback)
+	f.Frames = f.symbolFrames()
+	f.Fingerprint = f.computeFingerprint(f.Frames)
+	f.named = true
+}
+
+// symbolFrames returns the fault's native frames named from the symbol
+// tables, cut where cgoguard's own frames start (f.mu held).
+func (f *NativeFault) symbolFrames() []Frame {
+	shimModuleOnce.Do(findShimModule)
+	frames := namesFromSymbols(f.Frames, f.Exception)
 	// Frames from the guard's owner upward are cgoguard's own (cgg_call and
 	// its caller chain): cut there.
 	for i := 1; i < len(frames); i++ {
 		if isShimFrame(&frames[i]) {
-			frames = frames[:i]
-			break
+			return frames[:i]
 		}
 	}
-	f.Frames = frames
-	f.Fingerprint = f.computeFingerprint()
-	f.symbolized.Store(true)
+	return frames
+}
+
+// symbolNames caches the frames namesFromSymbols names, as frameCache does
+// the symbolized ones.
+var (
+	symbolNamesMu sync.Mutex
+	symbolNames   = map[frameKey]Frame{}
+)
+
+// namesFromSymbols names raw frames (only their PCs are read) from the
+// symbol tables (cgg_symbolize_symbols): one call into C for the frames
+// not seen before.
+func namesFromSymbols(raw []Frame, exception bool) []Frame {
+	out := make([]Frame, len(raw))
+	var missing []int
+	symbolNamesMu.Lock()
+	for i := range raw {
+		fr, ok := symbolNames[frameKey{raw[i].PC, i > 0 || exception}]
+		if ok {
+			out[i] = fr
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	symbolNamesMu.Unlock()
+	if len(missing) == 0 {
+		return out
+	}
+	pcs := make([]C.uintptr_t, len(missing))
+	ra := make([]C.uchar, len(missing))
+	for k, i := range missing {
+		pcs[k] = C.uintptr_t(raw[i].PC)
+		if i > 0 || exception {
+			ra[k] = 1
+		}
+	}
+	syms := make([]C.cgg_symbol, len(missing))
+	C.cgg_symbolize_symbols(&pcs[0], &ra[0], C.int(len(missing)), &syms[0])
+	symbolNamesMu.Lock()
+	defer symbolNamesMu.Unlock()
+	if len(symbolNames)+len(missing) > maxCachedFrames {
+		clear(symbolNames)
+	}
+	for k, i := range missing {
+		fr := Frame{PC: raw[i].PC}
+		if sym := &syms[k]; sym.module[0] != 0 {
+			fr.Function = C.GoString(&sym.function[0])
+			fr.Module = C.GoString(&sym.module[0])
+			fr.Offset = uintptr(sym.function_offset)
+			fr.ModuleOffset = uintptr(sym.module_offset)
+			fr.BuildID = moduleBuildID(fr.Module, fr.PC)
+		}
+		out[i] = fr
+		symbolNames[frameKey{raw[i].PC, ra[k] != 0}] = fr
+	}
+	return out
 }
 
 // WhenSymbolized calls fn with a symbolized fault equal to f, without
 // symbolizing on the calling goroutine: with f itself, right away, if f is
-// symbolized; otherwise with a symbolized copy of f (f stays as it is), on
-// cgoguard's background symbolizer goroutine, once the debug information is
-// loaded. Callbacks run one at a time, in fault order; fn should be quick.
+// symbolized; otherwise with a symbolized copy of f (f stays as it is),
+// once the debug information is loaded (its file and line filled in; the
+// fingerprint is the one f already has). Such deliveries run on a goroutine
+// that cgoguard starts when the first one is queued and that ends when none
+// is left. Callbacks run one at a time, in fault order; fn should be quick.
 // If more than 4,096 faults wait for the symbolizer, fn receives the
 // unsymbolized copy instead (check Symbolized). OnFault subscribers that
 // keep names (logs, fault clusters) use it; it symbolizes even with
@@ -101,25 +198,44 @@ func (f *NativeFault) WhenSymbolized(fn func(*NativeFault)) {
 		fn(c)
 		return
 	}
-	startSymbolizer()
-	select {
-	case symbolizeQueue <- symbolizeJob{c, fn}:
-	default:
+	startWarmUp()
+	if !queueDelivery(symbolizeJob{c, fn}) {
 		fn(c)
 	}
 }
 
-// The background symbolizer: one goroutine, started by Init (to warm the
-// symbolizer) or by the first WhenSymbolized, that loads the debug
-// information once and then symbolizes queued faults.
+// maxQueuedDeliveries bounds the faults waiting for WhenSymbolized.
+const maxQueuedDeliveries = 4096
+
+// The symbolizer's warm-up and the WhenSymbolized deliveries. No goroutine
+// of cgoguard's stays behind once there is nothing to do: the debug
+// information loads on the C shim's own symbolizer thread (a native thread,
+// not a goroutine); the warm-up goroutine only writes the native debug
+// object and hands the loading to that thread; deliveries run on a
+// goroutine started on demand, which ends when the queue is empty; and
+// SymbolizerReady's channel is closed by the first fault that finds the
+// symbolizer warm or by a goroutine that waits only while someone waits for
+// the channel.
 var (
-	symbolizerOnce sync.Once
+	warmUpOnce  sync.Once
+	warmStarted atomic.Bool
+	warm        atomic.Bool // the symbolizer is known to be warm
+	readyWanted atomic.Bool // SymbolizerReady was called
+	readyWaiter sync.Once
+	readyClose  sync.Once
+	// symbolizerWarm is closed once the symbolizer is warm.
 	symbolizerWarm = make(chan struct{})
-	symbolizeQueue = make(chan symbolizeJob, 4096)
+	// debugObjectOnce writes the native debug object before the first
+	// lookup that reads debug information.
+	debugObjectOnce sync.Once
 	// warmUpGate, when set (by tests, before Init), holds the warm-up until
 	// it is closed: a stand-in for a program whose debug information takes
 	// long to load.
 	warmUpGate chan struct{}
+
+	deliveriesMu sync.Mutex
+	deliveries   []symbolizeJob
+	delivering   bool // a goroutine is delivering the queue
 )
 
 type symbolizeJob struct {
@@ -129,49 +245,115 @@ type symbolizeJob struct {
 
 // SymbolizerReady returns a channel that is closed once the symbolizer has
 // loaded the debug information of the program and of cgoguard: from then on
-// faults are symbolized before Call returns them and before OnFault
-// subscribers see them (unless Init was given Symbolize(false)), at a cost
-// of microseconds. Init starts loading in the background unless given
-// Symbolize(false); with Symbolize(false) the channel closes only after
-// something asked for symbols (Symbolize, WhenSymbolized).
-func SymbolizerReady() <-chan struct{} { return symbolizerWarm }
+// faults are symbolized (files and lines included) before Call returns them
+// and before OnFault subscribers see them (unless Init was given
+// Symbolize(false)), at a cost of microseconds. Before that, faults carry
+// the function names and the fingerprint already (see Symbolize). Init
+// starts loading in the background unless given Symbolize(false); with
+// Symbolize(false) the channel closes only after something asked for
+// symbols (WhenSymbolized). While the loading runs, a goroutine of
+// cgoguard's waits for it on behalf of the channel, from the first call of
+// SymbolizerReady until the channel closes.
+func SymbolizerReady() <-chan struct{} {
+	readyWanted.Store(true)
+	if !symbolizerIsWarm() {
+		waitForReady()
+	}
+	return symbolizerWarm
+}
 
 // AutoSymbolize reports whether faults are symbolized without being asked
 // (Init's Symbolize option, on by default).
 func AutoSymbolize() bool { return symbolizeOnReport.Load() }
 
-func startSymbolizer() {
-	symbolizerOnce.Do(func() { go runSymbolizer() })
+// startWarmUp starts loading the debug information, once per process: a
+// goroutine writes the native debug object and hands the loading to the
+// shim's symbolizer thread, then ends.
+func startWarmUp() {
+	warmUpOnce.Do(func() {
+		go warmUp()
+		warmStarted.Store(true)
+		waitForReady()
+	})
 }
 
-func runSymbolizer() {
+func warmUp() {
 	if warmUpGate != nil {
 		<-warmUpGate
 	}
-	warmSymbolizer()
-	close(symbolizerWarm)
-	for job := range symbolizeQueue {
-		job.f.Symbolize()
-		deliver(job.fn, job.f)
-	}
+	shimModuleOnce.Do(findShimModule)
+	debugObjectOnce.Do(useNativeDebugObject)
+	// One address in cgoguard and one in the program: the symbolizer loads
+	// the debug information of each module on its first lookup in it.
+	pc, _, _, _ := runtime.Caller(0)
+	pcs := [2]C.uintptr_t{C.uintptr_t(uintptr(unsafe.Pointer(C.cgg_call))), C.uintptr_t(pc)}
+	C.cgg_symbolize_warm_up(&pcs[0], C.int(len(pcs)))
 }
 
-// warmSymbolizer symbolizes one address in cgoguard and one in the
-// program, which loads the debug information of every module (the
-// symbolizer reads them all on its first lookup).
-func warmSymbolizer() {
-	shimModuleOnce.Do(findShimModule)
-	pc, _, _, _ := runtime.Caller(0)
-	symbolizeFrame(pc, false)
+// waitForReady starts the goroutine that closes symbolizerWarm when the
+// warm-up ends, once someone waits for that channel and the warm-up runs.
+func waitForReady() {
+	if !readyWanted.Load() || !warmStarted.Load() {
+		return
+	}
+	readyWaiter.Do(func() {
+		go func() {
+			C.cgg_symbolizer_wait_warm()
+			markWarm()
+		}()
+	})
+}
+
+func markWarm() {
+	warm.Store(true)
+	readyClose.Do(func() { close(symbolizerWarm) })
 }
 
 // symbolizerIsWarm reports whether symbolizing costs microseconds now.
 func symbolizerIsWarm() bool {
-	select {
-	case <-symbolizerWarm:
+	if warm.Load() {
 		return true
-	default:
+	}
+	if C.cgg_symbolizer_warm() == 0 {
 		return false
+	}
+	markWarm()
+	return true
+}
+
+// queueDelivery queues a WhenSymbolized delivery and starts the goroutine
+// that makes them if none runs; false when the queue is full.
+func queueDelivery(job symbolizeJob) bool {
+	deliveriesMu.Lock()
+	defer deliveriesMu.Unlock()
+	if len(deliveries) >= maxQueuedDeliveries {
+		return false
+	}
+	deliveries = append(deliveries, job)
+	if !delivering {
+		delivering = true
+		go deliverQueued()
+	}
+	return true
+}
+
+// deliverQueued symbolizes and delivers the queued faults in order, and
+// returns once the queue is empty.
+func deliverQueued() {
+	for {
+		deliveriesMu.Lock()
+		if len(deliveries) == 0 {
+			deliveries = nil
+			delivering = false
+			deliveriesMu.Unlock()
+			return
+		}
+		job := deliveries[0]
+		deliveries[0] = symbolizeJob{}
+		deliveries = deliveries[1:]
+		deliveriesMu.Unlock()
+		job.f.Symbolize()
+		deliver(job.fn, job.f)
 	}
 }
 
@@ -229,22 +411,28 @@ func isShimFrame(fr *Frame) bool {
 	return fr.Offset != 0 && fr.PC-fr.Offset == shimCallStart
 }
 
-// findShimModule runs before the first symbolization of the process (every
-// path to the C symbolizer goes through shimModuleOnce): it first points the
-// symbolizer at the program's native debug object.
+// findShimModule finds the module cgg_call lives in, from the symbol
+// tables (no debug information needed), and the program's own module.
 func findShimModule() {
-	useNativeDebugObject()
-	sym := symbolBuffers.Get().(*C.cgg_symbol)
-	defer symbolBuffers.Put(sym)
 	call := uintptr(unsafe.Pointer(C.cgg_call))
-	if C.cgg_symbolize(C.uintptr_t(call), 0, sym) == 0 {
-		shimModule = C.GoString(&sym.module[0])
-	}
+	pc, _, _, _ := runtime.Caller(0)
+	pcs := [2]C.uintptr_t{C.uintptr_t(call), C.uintptr_t(pc)}
+	var syms [2]C.cgg_symbol
+	C.cgg_symbolize_symbols(&pcs[0], nil, 2, &syms[0])
+	shimModule = C.GoString(&syms[0].module[0])
+	programModule = C.GoString(&syms[1].module[0])
 	if shimCompiledIn {
 		// Hidden in this very program: the address is cgg_call's own, not a
 		// PLT entry.
 		shimCallStart = call
 	}
+}
+
+// isProgramModule reports whether module is the running program's own
+// executable, as the symbolizer names it.
+func isProgramModule(module string) bool {
+	shimModuleOnce.Do(findShimModule)
+	return module != "" && module == programModule
 }
 
 // buildIDs caches each module's build ID by path: modules do not change

@@ -20,8 +20,9 @@ func init() {
 
 // faultBeforeSymbolizerReady faults while the symbolizer's warm-up is held
 // (as when a large program's debug information is still loading), then
-// checks what the caller, a subscriber and WhenSymbolized see. It prints
-// "ok" or what went wrong.
+// checks what the caller, a subscriber and WhenSymbolized see: functions and
+// the fingerprint at once, files and lines later. It prints "ok" or what
+// went wrong.
 func faultBeforeSymbolizerReady() {
 	release := cgoguard.HoldSymbolizerWarmUp()
 	if err := cgoguard.Init(); err != nil {
@@ -42,8 +43,9 @@ func faultBeforeSymbolizerReady() {
 	cancel()
 	cancelNamed()
 	var problems []string
-	if nf.Symbolized() || nf.Fingerprint != "" || len(nf.Frames) == 0 || nf.Frames[0].PC != nf.PC || nf.Frames[0].Function != "" {
-		problems = append(problems, fmt.Sprintf("fault before the symbolizer is ready: Symbolized %v, Fingerprint %q, Frames %v; want raw frames", nf.Symbolized(), nf.Fingerprint, nf.Frames))
+	if nf.Symbolized() || nf.Fingerprint == "" || len(nf.Frames) == 0 || nf.Frames[0].PC != nf.PC ||
+		nf.Frames[0].Function != fx.NullWrite.Name || nf.Frames[0].File != "" || nf.Frames[0].Line != 0 {
+		problems = append(problems, fmt.Sprintf("fault before the symbolizer is ready: Symbolized %v, Fingerprint %q, Frames %v; want functions and a fingerprint, no lines yet", nf.Symbolized(), nf.Fingerprint, nf.Frames))
 	}
 	// Go's own symbol table is always there: the Go stack is named at once.
 	if len(nf.GoStack) == 0 || !strings.HasSuffix(nf.GoStack[0].Function, ".faultBeforeSymbolizerReady") {
@@ -60,10 +62,10 @@ func faultBeforeSymbolizerReady() {
 	release()
 	c := <-named
 	<-cgoguard.SymbolizerReady()
-	if c == nf || !c.Symbolized() || c.Fingerprint == "" || c.Frames[0].Function != fx.NullWrite.Name {
-		problems = append(problems, fmt.Sprintf("WhenSymbolized gave %p (fault %p), Fingerprint %q, Frames %v: want a named copy", c, nf, c.Fingerprint, c.Frames))
+	if c == nf || !c.Symbolized() || c.Fingerprint != nf.Fingerprint || c.Frames[0].Function != fx.NullWrite.Name || c.Frames[0].Line == 0 {
+		problems = append(problems, fmt.Sprintf("WhenSymbolized gave %p (fault %p), Fingerprint %q, Frames %v: want a copy with lines and the same fingerprint", c, nf, c.Fingerprint, c.Frames))
 	}
-	if nf.Symbolized() || nf.Fingerprint != "" {
+	if nf.Symbolized() || nf.Frames[0].Line != 0 {
 		problems = append(problems, "WhenSymbolized changed the caller's fault")
 	}
 	nf.Symbolize()
@@ -81,10 +83,10 @@ func faultBeforeSymbolizerReady() {
 }
 
 // The first fault of a program whose debug information is still loading
-// comes back at once, with raw frames; names come from Symbolize (which
-// waits) or WhenSymbolized (in the background), and later faults are named
-// before Call returns.
-func TestFaultBeforeSymbolizerReadyComesBackRaw(t *testing.T) {
+// comes back at once, named from the symbol tables with its fingerprint;
+// files and lines come from Symbolize (which waits) or WhenSymbolized (in
+// the background), and later faults carry them before Call returns.
+func TestFaultBeforeSymbolizerReadyIsNamedWithoutLines(t *testing.T) {
 	code, sig, stderr := runChild(t, "fault-before-symbolizer-ready")
 	if code != 0 || sig != 0 || stderr != "ok\n" {
 		t.Errorf("child: exit %d, signal %v, stderr:\n%s", code, sig, stderr)

@@ -199,6 +199,31 @@ CGG_API int cgg_symbolize(uintptr_t pc, int is_return_address, cgg_symbol* out);
  * exact pc, the rest return addresses. Returns the number written, or -EINVAL. */
 CGG_API int cgg_symbolize_fault(const cgg_fault* fault, cgg_symbol* out, int max);
 
+/* Names pcs[0..n) from symbol tables only, never from debug information,
+ * and never waits for the symbolizer thread: the module and offsets as
+ * cgg_symbolize gives them, and the function from the dynamic symbol table
+ * or else the module's ELF symbol table (or that of its separate debug file
+ * under /usr/lib/debug/.build-id); file and line stay empty. About a
+ * millisecond for a 40 MB program's first lookup, where loading its debug
+ * information for cgg_symbolize takes up to a second. The names depend on
+ * the binary only, never on when the debug information loads: a stable key
+ * for a fault site from the first fault on. is_return_address may be NULL
+ * (all exact pcs). Cached per address (apart from cgg_symbol_cache_size's
+ * cache). Returns how many lie in a loaded module (out[i].module is "" for
+ * the others), or -EINVAL. */
+CGG_API int cgg_symbolize_symbols(const uintptr_t* pcs, const unsigned char* is_return_address,
+                                  int n, cgg_symbol* out);
+
+/* Starts loading the debug information of the modules that hold pcs[0..n)
+ * on the symbolizer thread and returns at once; cgg_symbolizer_warm reports
+ * when it is done, cgg_symbolizer_wait_warm waits for it. Returns 0 or
+ * -EINVAL. */
+CGG_API int cgg_symbolize_warm_up(const uintptr_t* pcs, int n);
+/* 1 once a warm-up (cgg_symbolize_warm_up) has finished, else 0. */
+CGG_API int cgg_symbolizer_warm(void);
+/* Blocks until a warm-up has finished (call it after cgg_symbolize_warm_up). */
+CGG_API void cgg_symbolizer_wait_warm(void);
+
 /* Empties the symbol cache (to measure or to release memory). */
 CGG_API void cgg_symbol_cache_clear(void);
 /* Number of cached addresses. */

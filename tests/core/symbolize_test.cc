@@ -327,3 +327,53 @@ TEST(ModuleBuildId, ClearErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+// Internal linkage: in the executable's symbol table, not in its dynamic
+// symbol table, so dladdr cannot name it.
+__attribute__((noinline)) void SymtabOnlyTarget(void*) {
+  cgg_fx_null_write(nullptr);
+  __asm__ volatile("" ::: "memory");
+}
+
+// cgg_symbolize_symbols names frames from the symbol tables alone: the
+// functions, modules and offsets that cgg_symbolize gives, no file or line.
+TEST(SymbolTables, NameFramesWithoutDebugInformation) {
+  cgg_fault f;
+  ASSERT_EQ(cgg_call(SymtabOnlyTarget, nullptr, &f), SIGSEGV);
+  ASSERT_GE(f.nframes, 3);
+  const unsigned char ra[3] = {0, 1, 1};
+  cgg_symbol quick[3];
+  ASSERT_EQ(cgg_symbolize_symbols(f.frames, ra, 3, quick), 3);
+  EXPECT_STREQ(quick[0].function, "cgg_fx_null_write");
+  EXPECT_NE(strstr(quick[1].function, "SymtabOnlyTarget"), nullptr) << quick[1].function;
+  EXPECT_STREQ(quick[2].function, "cgg_call");
+  for (int i = 0; i < 3; i++) {
+    EXPECT_STREQ(quick[i].file, "") << i;
+    EXPECT_EQ(quick[i].line, 0) << i;
+    cgg_symbol full;
+    ASSERT_EQ(cgg_symbolize(f.frames[i], ra[i], &full), 0);
+    EXPECT_STREQ(quick[i].function, full.function) << i;
+    EXPECT_STREQ(quick[i].module, full.module) << i;
+    EXPECT_EQ(quick[i].module_offset, full.module_offset) << i;
+    EXPECT_EQ(quick[i].function_offset, full.function_offset) << i;
+  }
+  cgg_symbol nowhere;
+  EXPECT_EQ(
+      cgg_symbolize_symbols(reinterpret_cast<const uintptr_t*>(&f.addr), nullptr, 1, &nowhere), 0);
+  EXPECT_STREQ(nowhere.module, "");
+  EXPECT_EQ(cgg_symbolize_symbols(nullptr, nullptr, 1, quick), -EINVAL);
+}
+
+// A warm-up loads the debug information on the symbolizer thread without
+// anyone waiting for it.
+TEST(SymbolTables, WarmUpEndsWarm) {
+  const uintptr_t pcs[1] = {reinterpret_cast<uintptr_t>(&cgg_fx_null_write)};
+  ASSERT_EQ(cgg_symbolize_warm_up(pcs, 1), 0);
+  cgg_symbolizer_wait_warm();
+  EXPECT_EQ(cgg_symbolizer_warm(), 1);
+  EXPECT_EQ(cgg_symbolize_warm_up(nullptr, 1), -EINVAL);
+}
+
+}  // namespace

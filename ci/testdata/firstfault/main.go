@@ -23,6 +23,7 @@ import (
 func main() {
 	padding() // keeps the generated code linked in
 	mem0 := readMemory()
+	initStart := time.Now()
 	if err := cgoguard.Init(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -30,11 +31,25 @@ func main() {
 	start := time.Now()
 	err := cgoguard.Call(fx.NullWrite.Fn, nil)
 	first := time.Since(start)
+	fromInit := time.Since(initStart)
 	var nf *cgoguard.NativeFault
 	if !errors.As(err, &nf) {
 		fmt.Fprintln(os.Stderr, "first Call:", err)
 		os.Exit(1)
 	}
+	// What the first fault carries as Call returns it, before anything
+	// waits for the debug information.
+	named, fingerprinted, lines := 0, 0, 0
+	if len(nf.Frames) > 0 && nf.Frames[0].Function == fx.NullWrite.Name {
+		named = 1
+	}
+	if nf.Fingerprint != "" {
+		fingerprinted = 1
+	}
+	if len(nf.Frames) > 0 && nf.Frames[0].Line != 0 {
+		lines = 1
+	}
+	firstFingerprint := nf.Fingerprint
 	start = time.Now()
 	err = cgoguard.Call(fx.NullWrite.Fn, nil)
 	second := time.Since(start)
@@ -50,6 +65,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "no fingerprint after Symbolize")
 		os.Exit(1)
 	}
+	if firstFingerprint != "" && firstFingerprint != nf.Fingerprint {
+		fmt.Fprintf(os.Stderr, "the fingerprint changed when the lines arrived: %s, then %s\n", firstFingerprint, nf.Fingerprint)
+		os.Exit(1)
+	}
 	exe, _ := os.Executable()
 	st, _ := os.Stat(exe)
 	debugObject := 0
@@ -57,9 +76,11 @@ func main() {
 		debugObject = 1
 	}
 	fmt.Printf("binary_mb %.1f first_fault_ms %.3f second_fault_ms %.3f symbolize_first_ms %.1f symbolize_rss_mib %.1f"+
-		" symbolize_anon_mib %.1f symbolize_file_mib %.1f symbolize_goheap_mib %.1f native_debug_object %d\n",
+		" symbolize_anon_mib %.1f symbolize_file_mib %.1f symbolize_goheap_mib %.1f native_debug_object %d"+
+		" init_to_first_fault_ms %.3f first_named %d first_fingerprint %d first_lines %d\n",
 		float64(st.Size())/1e6, ms(first), ms(second), ms(symbolize), mib(mem1.rss-mem0.rss),
-		mib(mem1.anon-mem0.anon), mib(mem1.file-mem0.file), float64(mem1.goHeap-mem0.goHeap)/(1<<20), debugObject)
+		mib(mem1.anon-mem0.anon), mib(mem1.file-mem0.file), float64(mem1.goHeap-mem0.goHeap)/(1<<20), debugObject,
+		ms(fromInit), named, fingerprinted, lines)
 }
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
