@@ -11,7 +11,8 @@ struct bnd_handle {
 };
 
 bnd_handle* bnd_open(int items) {
-  void* p = mmap(NULL, sizeof(bnd_handle), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* p =
+      mmap(NULL, sizeof(bnd_handle), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
   bnd_handle* h = p;
   h->items = items > 64 ? 64 : items;
@@ -21,11 +22,17 @@ bnd_handle* bnd_open(int items) {
 
 /* The pages stay reserved, inaccessible: a use after close faults every time
  * (unmapped, they could be mapped again by the next allocation). */
-void bnd_close(bnd_handle* h) { mprotect(h, sizeof(bnd_handle), PROT_NONE); }
+void bnd_close(bnd_handle* h) {
+  mprotect(h, sizeof(bnd_handle), PROT_NONE);
+}
 
-int bnd_count(const bnd_handle* h) { return h->items; }
+int bnd_count(const bnd_handle* h) {
+  return h->items;
+}
 
-void bnd_bump(bnd_handle* h) { h->bumps++; }
+void bnd_bump(bnd_handle* h) {
+  h->bumps++;
+}
 
 struct bnd_stats bnd_stats(const bnd_handle* h) {
   struct bnd_stats s = {h->items, 0, 0};
