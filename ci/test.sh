@@ -63,6 +63,9 @@ done
 step "an outside module: go build, static, no cgo, cgoguard_shared after make install"
 ci/test-extmod.sh
 
+step "the build flag: go build -toolexec=cgoguard on a binding the user did not write"
+ci/test-toolexec.sh
+
 step "the crash fixtures from an outside C project, after make install"
 ci/test-fixtures-install.sh
 

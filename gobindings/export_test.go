@@ -14,3 +14,10 @@ func HoldSymbolizerWarmUp() (release func()) {
 
 // SymbolCacheSize is the number of addresses the C shim has symbolized.
 func SymbolCacheSize() int { return symbolCacheSize() }
+
+// BuildFlagCall and RaiseFault are the two halves of a call that the build
+// flag (cmd/cgoguard) guards: the rewritten C wrapper and the Go stub's raise.
+var (
+	BuildFlagCall = buildFlagCall
+	RaiseFault    = raiseFault
+)

@@ -1,7 +1,19 @@
 package cgoguard
 
-// #include <cgoguard/cgoguard.h>
+/*
+#include <stdint.h>
+#include <cgoguard/cgoguard.h>
+
+// call.go's entry point for the call wrappers the build flag writes.
+extern int cgoguard_cgo_call(void (*)(void*), void*);
+
+static int cgoguard_call_as_flagged(uintptr_t fn, void* arg) {
+	return cgoguard_cgo_call((void (*)(void*))fn, arg);
+}
+*/
 import "C"
+
+import "unsafe"
 
 // guardDepth is the number of guards armed on the calling thread that can
 // still catch a fault (tests use it, with the goroutine locked to its
@@ -18,3 +30,11 @@ func guardDepth() int {
 // symbolCacheSize is the number of addresses the C shim has symbolized
 // (tests use it to prove nothing was).
 func symbolCacheSize() int { return int(C.cgg_symbol_cache_size()) }
+
+// buildFlagCall runs fn(arg) as a call wrapper rewritten by the build flag
+// (cmd/cgoguard) does and returns what its Go stub reads: 0, or a parked
+// fault's code for raiseFault (tests use it to check that path without a
+// rewritten package).
+func buildFlagCall(fn, arg unsafe.Pointer) int32 {
+	return int32(C.cgoguard_call_as_flagged(C.uintptr_t(uintptr(fn)), arg))
+}

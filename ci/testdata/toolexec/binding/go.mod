@@ -1,0 +1,3 @@
+module example.com/cgobinding
+
+go 1.24
