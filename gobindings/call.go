@@ -80,11 +80,15 @@ static cgg_fault* cgoguard_parked_slots(void) {
 	return slots;
 }
 
-// Copies the thread's record into a free slot and returns its errno code
-// (ENOMEM when the slots cannot be mapped).
+// What a guarded call returns for a contained fault whose record no slot
+// could hold (the slots could not be mapped).
+#define CGOGUARD_UNPARKED (CGOGUARD_PARKED + CGOGUARD_SLOTS)
+
+// Copies the thread's record into a free slot and returns its code
+// (CGOGUARD_UNPARKED when the slots cannot be mapped).
 static __attribute__((noinline, cold)) int cgoguard_park(void) {
 	cgg_fault* slots = cgoguard_parked_slots();
-	if (slots == NULL) return ENOMEM;
+	if (slots == NULL) return CGOGUARD_UNPARKED;
 	for (;;) {
 		for (int w = 0; w < CGOGUARD_SLOTS / 64; w++) {
 			uint64_t used = __atomic_load_n(&cgoguard_parked_used[w], __ATOMIC_RELAXED);
@@ -103,17 +107,73 @@ static __attribute__((noinline, cold)) int cgoguard_park(void) {
 	}
 }
 
+// The one guarded-call path of this package, shared by Call and by the call
+// wrappers that the build flag (cmd/cgoguard) writes into a guarded package.
+// Runs fn(arg) under a guard whose record is the thread's and returns 0 when
+// fn returned, CGOGUARD_PARKED + i for a contained fault parked in slot i,
+// CGOGUARD_UNPARKED for one no slot could hold, or -errno when the guard
+// could not be armed (fn did not run).
+static inline __attribute__((always_inline)) int cgoguard_guarded_call(void (*fn)(void*), void* arg) {
+	int rc = cgg_call(fn, arg, &cgoguard_call_record);
+	if (__builtin_expect(rc == 0, 1)) return 0;
+	if (rc < 0 && rc != CGG_CXX_EXCEPTION) return rc;
+	return cgoguard_park();
+}
+
 // One cgo crossing per Call; Go reads the outcome from errno (see above).
 // fn may have left errno set: a clean call resets it. fn travels as an
 // integer: it is a C function pointer, never Go memory, so cgo's pointer
 // check (a few ns per pointer argument) has nothing to check.
 static inline void cgoguard_call(uintptr_t fn, void* arg) {
-	int rc = cgg_call((void (*)(void*))fn, arg, &cgoguard_call_record);
+	int rc = cgoguard_guarded_call((void (*)(void*))fn, arg);
 	if (__builtin_expect(rc == 0, 1)) {
 		errno = 0;
 	} else {
-		errno = rc < 0 && rc != CGG_CXX_EXCEPTION ? -rc : cgoguard_park();
+		errno = rc < 0 ? -rc : rc == CGOGUARD_UNPARKED ? ENOMEM : rc;
 	}
+}
+
+// The entry points of the call wrappers that cmd/cgoguard (the build flag)
+// writes into a guarded package's cgo output: cgo's own wrapper body becomes
+// a static function fn, and the wrapper of cgo's name returns
+// cgoguard_cgo_call(fn, v) (cgoguard_cgo_call_errno for the errno form
+// `r, err := C.f()`, whose fn returns the C errno). They return what the
+// generated Go stub reads from runtime.cgocall: 0 (or fn's errno) for a call
+// that returned, CGOGUARD_PARKED + slot for a contained fault, which the stub
+// turns into a panic through raiseFault (buildflag.go). A guard that cannot
+// be armed (CGG_MAX_GUARD_DEPTH nested guards, a thread whose set-up failed)
+// runs fn unguarded, as the program built without the flag would: a call
+// that would have worked must not fail because of the flag.
+//
+// Not static: they are called from other packages' C objects. Hidden: they
+// are never exported from the program.
+__attribute__((visibility("hidden"))) int cgoguard_cgo_call(void (*fn)(void*), void* v) {
+	int rc = cgoguard_guarded_call(fn, v);
+	if (__builtin_expect(rc == 0, 1)) return 0;
+	if (rc < 0) {
+		fn(v);
+		return 0;
+	}
+	return rc;
+}
+
+struct cgoguard_errno_call {
+	int (*fn)(void*);
+	void* v;
+	int errno_value;
+};
+
+static void cgoguard_errno_thunk(void* arg) {
+	struct cgoguard_errno_call* c = (struct cgoguard_errno_call*)arg;
+	c->errno_value = c->fn(c->v);
+}
+
+__attribute__((visibility("hidden"))) int cgoguard_cgo_call_errno(int (*fn)(void*), void* v) {
+	struct cgoguard_errno_call c = {fn, v, 0};
+	int rc = cgoguard_guarded_call(cgoguard_errno_thunk, &c);
+	if (__builtin_expect(rc == 0, 1)) return c.errno_value;
+	if (rc < 0) return fn(v);
+	return rc;
 }
 */
 import "C"
@@ -172,7 +232,10 @@ var (
 	reporterRegistered bool
 )
 
-func init() { symbolizeOnReport.Store(true) }
+func init() {
+	symbolizeOnReport.Store(true)
+	initGuardedProgram()
+}
 
 // Init installs cgoguard's signal handlers (after the Go runtime's, which it
 // chains to for every fault that is not a guarded native one) and registers
@@ -270,6 +333,14 @@ func callChecked(fn, arg unsafe.Pointer) error {
 	}
 	return nil
 }
+
+// The parked-record codes of the C side, for buildflag.go (whose preamble
+// does not hold call.go's definitions). cmd/cgoguard's generated stubs test
+// code >= parkedBase; a test of that command checks its copy of the value.
+const (
+	parkedBase  = C.CGOGUARD_PARKED
+	parkedSlots = C.CGOGUARD_SLOTS
+)
 
 // collect turns the errno of a faulted or failed cgoguard_call into its
 // error: for a fault, the *NativeFault built from its parked record (whose

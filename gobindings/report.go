@@ -214,12 +214,14 @@ func resolveGoStack(pcs []uintptr, inCallback bool) []Frame {
 }
 
 // isGuardPlumbing reports frames of the cgo call itself: the runtime's cgo
-// entry, cgo's generated wrappers and this package's Call.
+// entry, cgo's generated stubs (_Cfunc_f, the errno form's _C2func_f, a
+// macro's _Cmacro_m), this package's Call and the build flag's raiseFault.
 func isGuardPlumbing(fn string) bool {
 	const pkg = "github.com/cgoguard/cgoguard/gobindings."
 	return fn == "runtime.cgocall" || fn == "runtime.asmcgocall" || fn == "runtime.systemstack_switch" ||
-		strings.Contains(fn, "._Cfunc_") || fn == pkg+"Call" || strings.HasPrefix(fn, pkg+"Call.func") ||
-		fn == pkg+"collect" || fn == pkg+"FaultFromRecord"
+		strings.Contains(fn, "._Cfunc_") || strings.Contains(fn, "._C2func_") || strings.Contains(fn, "._Cmacro_") ||
+		fn == pkg+"Call" || strings.HasPrefix(fn, pkg+"Call.func") ||
+		fn == pkg+"collect" || fn == pkg+"FaultFromRecord" || fn == pkg+"raiseFault"
 }
 
 // FaultFromRecord builds a *NativeFault from a cgg_fault record that C code

@@ -1,4 +1,4 @@
-package main
+package symbolize
 
 import (
 	"debug/elf"

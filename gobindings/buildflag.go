@@ -1,0 +1,78 @@
+//go:build cgo
+
+package cgoguard
+
+import (
+	"errors"
+	"syscall"
+	_ "unsafe" // go:linkname
+)
+
+// The Go side of the build flag (go build -toolexec=cgoguard, see
+// cmd/cgoguard). The flag rewrites a guarded package's cgo output so that
+// every generated call stub checks what its cgo call returned and, for a
+// contained fault, calls raiseFault; and the package's init calls
+// guardedPackageInit. Both are reached through //go:linkname, pushed here:
+// the guarded package cannot import this one (its import list is the
+// go command's), so the linker binds the names, and a program that links a
+// guarded package without this one fails to link (cmd/cgoguard then names
+// the import to add).
+
+// errUnparked is the panic value of a fault contained while no slot could
+// hold its record (the slots could not be mapped).
+var errUnparked = errors.New("cgoguard: native fault contained in a guarded cgo call; its record was lost (no memory for the parked records)")
+
+// raiseFault is called by a guarded package's cgo stub after its cgo call
+// returned code at least 1<<20 (a real errno is far below). For a parked
+// fault it builds the *NativeFault (as Call does: from the parked record,
+// with the caller's Go stack), delivers it to OnFault subscribers and panics
+// with it, on the goroutine that made the call, at the C.f(...) call: the
+// cgo call itself completed normally. Any other code (an errno that a C
+// function set to a huge value) returns: the stub goes on as cgo's own.
+//
+//go:linkname raiseFault
+//go:noinline
+func raiseFault(code int32) {
+	slot := int(code) - parkedBase
+	if slot < 0 || slot > parkedSlots {
+		return
+	}
+	if !initialized.Load() {
+		Init() // the handlers are in (the guard installed them); this adds the Go side
+	}
+	if slot == parkedSlots {
+		panic(errUnparked)
+	}
+	panic(collect(syscall.Errno(code)))
+}
+
+// Init order: a guarded package does not import this one, so its init may
+// run before or after this package's. guardedPackageInit (called by every
+// guarded package's init) and this package's init each check whether the
+// other ran; whichever runs second calls Init, so a program built with the
+// flag has its handlers, report path and symbolizer set up at start, as if
+// it had called Init itself, before any fault. Package initialization runs
+// on one goroutine: plain variables suffice.
+var (
+	guardedProgram  bool // a guarded package's init ran
+	packageInitDone bool // this package's init ran
+)
+
+//go:linkname guardedPackageInit
+func guardedPackageInit() {
+	if guardedProgram {
+		return
+	}
+	guardedProgram = true
+	if packageInitDone {
+		Init()
+	}
+}
+
+// initGuardedProgram is the end of this package's init (call.go).
+func initGuardedProgram() {
+	packageInitDone = true
+	if guardedProgram {
+		Init()
+	}
+}
