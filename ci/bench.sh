@@ -66,6 +66,10 @@ go_floor=$(floor_metric floor-ns)
 go_floor_ratio=$(floor_metric fault/floor)
 go_share=$(floor_metric share-ns)
 
+printf '\n=== Call from an outside module (ci/callbench.sh)\n'
+ci/callbench.sh | tee "$tmp/callbench"
+outside=$(sed -n 's/^side by side (medians): raw \([0-9.]*\) ns, Call \([0-9.]*\) ns: \([0-9.]*\)x, +\([0-9.]*\) ns.*/\2 ns vs \1 ns: \3x, +\4 ns/p' "$tmp/callbench")
+
 printf '\n=== OS threads after the fault storm\n'
 storm=$(go test -count=1 -run '^TestFaultStormKeepsThreadCount$' -v ./gobindings | grep 'OS threads after' | sed 's/.*OS threads/OS threads/')
 echo "$storm"
@@ -82,6 +86,7 @@ rss_c=$(sed -n 's/.*"first_symbolization": ".*VmRSS [0-9]* -> [0-9]* KiB (+\([0-
 printf '\n=== summary (%s; Linux %s)\n' "$cpu" "$(uname -r)"
 printf '| figure | measured | goal |\n|---|---|---|\n'
 printf '| `Call` of an empty C function vs a raw cgo call (side by side) | %s ns vs %s ns: %sx | <= 1.10x |\n' "$go_call" "$go_raw" "$go_ratio"
+printf '| `Call(unsafe.Pointer(C.noop), nil)` vs `C.noop(nil)` from an outside module (side by side) | %s | <= +2 ns |\n' "$outside"
 printf '| `cgg_call` vs a direct C call (side by side) | %.1f ns vs %.1f ns: +%.1f ns | <= +3 ns |\n' "$c_guarded" "$c_direct" "$c_overhead"
 printf '| fault round trip in C (frames captured), wall / CPU | %.2f us / %.2f us | <= 3 us |\n' \
   "$(awk -v t="$c_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_fault_cpu" 'BEGIN { print t / 1000 }')"

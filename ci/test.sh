@@ -66,6 +66,12 @@ ci/test-extmod.sh
 step "the build flag: go build -toolexec=cgoguard on a binding the user did not write"
 ci/test-toolexec.sh
 
+step "the build flag on mattn/go-sqlite3: its own suite with and without the flag, a fault inside sqlite3_step"
+# go-sqlite3's amalgamation takes about a minute per configuration from a
+# cold cache; the suite itself runs in seconds.
+ci/sqlite-suite.sh
+ci/test-sqlite-fault.sh
+
 step "the crash fixtures from an outside C project, after make install"
 ci/test-fixtures-install.sh
 
