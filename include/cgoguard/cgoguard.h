@@ -63,7 +63,7 @@ extern "C" {
 
 /* cgg_init flags. */
 /* Also contain SIGABRT raised by abort() (and so a failed assert()) inside a
- * guarded call. See the README: the aborting code's invariants are broken. */
+ * guarded call. See docs/hazards.md: the aborting code's invariants are broken. */
 #define CGG_CONTAIN_ABORT 0x1u
 /* Do not contain SIGTRAP (int3 / brk). Faults of that kind are chained. */
 #define CGG_NO_TRAP 0x2u
