@@ -16,6 +16,7 @@
 # the program's whole DWARF, Go's included, as it did before the object.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=$PWD
 funcs=${FIRSTFAULT_FUNCS:-58000}
 runs=${FIRSTFAULT_RUNS:-5}
@@ -56,13 +57,8 @@ for ((i = 0; i < runs; i++)); do
   "$tmp/firstfault" | sed 's/^/object /'
   TMPDIR="$tmp/no-such-directory" "$tmp/firstfault" | sed 's/^/program /'
 done | tee "$tmp/out"
-awk '
+median_awk '
   { for (i = 2; i < NF; i += 2) v[$1, $i] = v[$1, $i] " " $(i + 1) }
-  function median(list,   a, n, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
   function memory(way) {
     return sprintf("%.1f ms, RSS +%.1f MiB (anonymous +%.1f, file-backed +%.1f; Go heap +%.1f)", median(v[way, "symbolize_first_ms"]),
       median(v[way, "symbolize_rss_mib"]), median(v[way, "symbolize_anon_mib"]), median(v[way, "symbolize_file_mib"]), median(v[way, "symbolize_goheap_mib"]))
