@@ -1,9 +1,9 @@
 // The README's C quick start, inside functions the package's test calls
 // (through quickstart_c.go).
+#include <cgoguard/cgoguard.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <cgoguard/cgoguard.h>
 
 int parse(const char* s);
 
@@ -16,6 +16,8 @@ static void decode_frame(void* frame) {
 // Runs the quick start's call over a frame; returns cgg_call's result.
 int docsnippets_c_quickstart(char first_byte) {
   char frame[1] = {first_byte};
+  // The snippet as the README shows it, untouched by clang-format.
+  // clang-format off
 
 #include <stdio.h>
 #include <cgoguard/cgoguard.h>
@@ -30,13 +32,16 @@ if (rc > 0) {                                   /* a signal number */
 } else if (rc == CGG_CXX_EXCEPTION) {
   fprintf(stderr, "decode_frame threw: %s\n", f.what);
 }
+  // clang-format on
 
   return rc;
 }
 
+// clang-format off
 static int guarded_parse(const char* s, int* result, cgg_fault* fault) {
   return CGG_GUARD(fault, *result = parse(s));   /* 0, or the signal number */
 }
+// clang-format on
 
 // Runs the quick start's CGG_GUARD form; returns its result.
 int docsnippets_c_guard(const char* s, int* result) {
