@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # `make bench`: the C++ core benchmarks (Google Benchmark), the Go package
 # benchmarks, the fault storm's thread count and the first fault in a large
-# binary, ending with the table the README's performance section shows.
+# binary, ending with the table of docs/performance.md, which it rewrites
+# (ci/perf-doc.sh).
 # Every comparison (guarded vs raw call) is measured side by side in one
 # run; every other figure is a median of one run's repetitions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -44,13 +46,8 @@ echo "$side"
 # to code that faults, bare handler), side by side.
 go_floor_side=$(go test -run '^$' -bench 'FaultOverFloor' -benchtime=201x -count=1 ./gobindings | grep '^Benchmark' || true)
 echo "$go_floor_side"
-medians=$(echo "$out" | awk '
+medians=$(echo "$out" | median_awk '
   /^Benchmark/ { name = $1; sub(/-[0-9]+$/, "", name); v[name] = v[name] " " $3; c[name] = c[name] " " $5 }
-  function median(list,   a, n, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
   END {
     printf "%.2f %.2f %.2f %.2f", median(v["BenchmarkFault"]) / 1000, median(c["BenchmarkFault"]) / 1000,
       median(v["BenchmarkFaultSymbolized"]) / 1000, median(c["BenchmarkFaultSymbolized"]) / 1000
@@ -84,20 +81,24 @@ rss_program=$(sed -n 's/^  the same reading the whole program DWARF.*, RSS \(+[0
 rss_c=$(sed -n 's/.*"first_symbolization": ".*VmRSS [0-9]* -> [0-9]* KiB (+\([0-9]*\)).*/\1/p' "$tmp/core.json")
 
 printf '\n=== summary (%s; Linux %s)\n' "$cpu" "$(uname -r)"
-printf '| figure | measured | goal |\n|---|---|---|\n'
-printf '| `Call` of an empty C function vs a raw cgo call (side by side) | %s ns vs %s ns: %sx | <= 1.10x |\n' "$go_call" "$go_raw" "$go_ratio"
-printf '| `Call(unsafe.Pointer(C.noop), nil)` vs `C.noop(nil)` from an outside module (side by side) | %s | <= +2 ns |\n' "$outside"
-printf '| `cgg_call` vs a direct C call (side by side) | %.1f ns vs %.1f ns: +%.1f ns | <= +3 ns |\n' "$c_guarded" "$c_direct" "$c_overhead"
-printf '| fault round trip in C (frames captured), wall / CPU | %.2f us / %.2f us | <= 3 us |\n' \
-  "$(awk -v t="$c_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_fault_cpu" 'BEGIN { print t / 1000 }')"
-printf '| the same fault vs the kernel floor (bare SIGSEGV handler: delivery + sigreturn), side by side | %.2f us vs %.2f us: %.2fx; cgoguard'"'"'s share %.2f us | |\n' \
-  "$(awk -v t="$c_side_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_floor" 'BEGIN { print t / 1000 }')" \
-  "$c_floor_ratio" "$(awk -v t="$c_share" 'BEGIN { print t / 1000 }')"
-printf '| fault round trip from Go, raw frames (`Symbolize(false)`), wall / CPU | %s us / %s us | <= 4 us |\n' "$go_fault" "$go_fault_cpu"
-printf '| the same fault vs the kernel floor from Go (cgo call to a bare-handler fault), side by side | %.2f us vs %.2f us: %sx; cgoguard'"'"'s share %.2f us | |\n' \
-  "$(awk -v t="$go_side_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$go_floor" 'BEGIN { print t / 1000 }')" \
-  "$go_floor_ratio" "$(awk -v t="$go_share" 'BEGIN { print t / 1000 }')"
-printf '| fault from Go, symbolized, warm cache, wall / CPU | %s us / %s us | <= 20 us |\n' "$go_fault_sym" "$go_fault_sym_cpu"
-printf '| the first contained fault in a large binary | %s | <= 5 ms on the faulting call |\n' "$first"
-printf '| RSS of the first symbolization: large Go binary (native debug object vs whole DWARF); C benchmark binary | %s vs %s; %s KiB | cut where libbacktrace allows |\n' "$rss_object" "$rss_program" "$rss_c"
-printf '| %s | | <= clean + a few |\n' "$storm"
+summary_table() {
+  printf '| figure | measured | goal |\n|---|---|---|\n'
+  printf '| `Call` of an empty C function vs a raw cgo call (side by side) | %s ns vs %s ns: %sx | <= 1.10x |\n' "$go_call" "$go_raw" "$go_ratio"
+  printf '| `Call(unsafe.Pointer(C.noop), nil)` vs `C.noop(nil)` from an outside module (side by side) | %s | <= +2 ns |\n' "$outside"
+  printf '| `cgg_call` vs a direct C call (side by side) | %.1f ns vs %.1f ns: +%.1f ns | <= +3 ns |\n' "$c_guarded" "$c_direct" "$c_overhead"
+  printf '| fault round trip in C (frames captured), wall / CPU | %.2f us / %.2f us | <= 3 us |\n' \
+    "$(awk -v t="$c_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_fault_cpu" 'BEGIN { print t / 1000 }')"
+  printf '| the same fault vs the kernel floor (bare SIGSEGV handler: delivery + sigreturn), side by side | %.2f us vs %.2f us: %.2fx; cgoguard'"'"'s share %.2f us | |\n' \
+    "$(awk -v t="$c_side_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$c_floor" 'BEGIN { print t / 1000 }')" \
+    "$c_floor_ratio" "$(awk -v t="$c_share" 'BEGIN { print t / 1000 }')"
+  printf '| fault round trip from Go, raw frames (`Symbolize(false)`), wall / CPU | %s us / %s us | <= 4 us |\n' "$go_fault" "$go_fault_cpu"
+  printf '| the same fault vs the kernel floor from Go (cgo call to a bare-handler fault), side by side | %.2f us vs %.2f us: %sx; cgoguard'"'"'s share %.2f us | |\n' \
+    "$(awk -v t="$go_side_fault" 'BEGIN { print t / 1000 }')" "$(awk -v t="$go_floor" 'BEGIN { print t / 1000 }')" \
+    "$go_floor_ratio" "$(awk -v t="$go_share" 'BEGIN { print t / 1000 }')"
+  printf '| fault from Go, symbolized, warm cache, wall / CPU | %s us / %s us | <= 20 us |\n' "$go_fault_sym" "$go_fault_sym_cpu"
+  printf '| the first contained fault in a large binary | %s | <= 5 ms on the faulting call |\n' "$first"
+  printf '| RSS of the first symbolization: large Go binary (native debug object vs whole DWARF); C benchmark binary | %s vs %s; %s KiB | cut where libbacktrace allows |\n' "$rss_object" "$rss_program" "$rss_c"
+  printf '| %s | | <= clean + a few |\n' "$storm"
+}
+summary_table | tee "$tmp/summary.md"
+ci/perf-doc.sh bench "$tmp/summary.md"

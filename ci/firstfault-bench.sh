@@ -18,6 +18,7 @@
 # the program's whole DWARF, Go's included, as it did before the object.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=$PWD
 funcs=${FIRSTFAULT_FUNCS:-58000}
 runs=${FIRSTFAULT_RUNS:-5}
@@ -58,13 +59,8 @@ for ((i = 0; i < runs; i++)); do
   "$tmp/firstfault" | sed 's/^/object /'
   TMPDIR="$tmp/no-such-directory" "$tmp/firstfault" | sed 's/^/program /'
 done | tee "$tmp/out"
-awk '
+median_awk '
   { for (i = 2; i < NF; i += 2) v[$1, $i] = v[$1, $i] " " $(i + 1) }
-  function median(list,   a, n, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
   function sum(list,   a, n, i, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) t += a[i]; return t }
   function count(list,   a) { return split(list, a, " ") }
   function memory(way) {

@@ -24,6 +24,7 @@
 # down cleanly, a healthy request fails, or a crash is not answered 500.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 
 reps=${STORM_REPS:-5}
@@ -75,7 +76,6 @@ field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2"; }
 # cpu_ticks: the service's user + system CPU time, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 process_stat() { curl -s "$base/debug/vars" | grep -o "\"$1\": *[0-9]*" | grep -o '[0-9]*$'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # usec_per_request TICKS LINE: service CPU microseconds per request.
 usec_per_request() { awk -v t="$1" -v n="$(field requests "$2")" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }'; }
@@ -142,11 +142,12 @@ storm_log=$(($(stat -c %s "$tmp/part2.log") - b0))
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
-cat <<EOF
-
-Storm benchmark: wrk against examples/httpserver, crash = $crash_path
-part 1: medians of $reps repetitions of ${run_seconds}s runs, 8 connections; part 2: ${storm_seconds}s calm, ${storm_seconds}s storm, 4 + 4 connections
-
+echo
+echo "Storm benchmark: wrk against examples/httpserver, crash = $crash_path"
+echo "part 1: medians of $reps repetitions of ${run_seconds}s runs, 8 connections; part 2: ${storm_seconds}s calm, ${storm_seconds}s storm, 4 + 4 connections"
+echo
+# The table is also the storm section of docs/performance.md (ci/perf-doc.sh).
+tee "$tmp/storm.md" <<EOF
 | measure | value |
 |---|---|
 | healthy /checksum alone | $(col 1) req/s |
@@ -165,4 +166,5 @@ part 1: medians of $reps repetitions of ${run_seconds}s runs, 8 connections; par
 | RSS before -> after the storm | $(mib "$rss_before") -> $(mib "$rss_after") |
 | threads before -> after the storm | $threads_before -> $threads_after |
 EOF
+ci/perf-doc.sh storm "$tmp/storm.md"
 exit "$failed"

@@ -233,7 +233,7 @@ func WithCgoTraceback() Option { return func(c *config) { c.cgoTraceback = true 
 
 // DeclineIn makes cgoguard decline, never contain, a fault in the named
 // modules or functions, as it declines a fault inside the C library's
-// allocator, the dynamic loader or stdio (see the README's hazards): the
+// allocator, the dynamic loader or stdio (see docs/hazards.md): the
 // fault goes to the Go runtime, which ends the process with its crash
 // report, where containing it would leave a lock taken and the process hung.
 // For a custom allocator (jemalloc, tcmalloc) or any native library that

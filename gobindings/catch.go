@@ -10,8 +10,8 @@ package cgoguard
 //
 // Catch contains the fault, not its consequences: the native code that
 // faulted skipped its clean-up (locks it held stay held, its state may be
-// half-updated). See the README on what to do with the handle or connection
-// that faulted.
+// half-updated). See docs/build-flag.md on what to do with the handle or
+// connection that faulted.
 func Catch(fn func()) (err error) {
 	defer func() {
 		if v := recover(); v != nil {

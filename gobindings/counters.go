@@ -24,7 +24,7 @@ type Counters struct {
 	Declined      map[syscall.Signal]uint64
 	DeclinedTotal uint64
 	// Tainted is true once any signal was contained: the jump skipped native
-	// clean-up (locks held, memory leaked). See the README's hazards section.
+	// clean-up (locks held, memory leaked). See docs/hazards.md.
 	Tainted bool
 	// HandlersIntact is false when another library installed its own handler
 	// over cgoguard's for one of the signals in Displaced; Reinstall repairs.

@@ -16,6 +16,6 @@
 //
 // A contained fault skips the native code's clean-up: locks it held stay
 // held, memory it allocated leaks. Stats reports the process as tainted after
-// the first contained signal; see the README for which faults are safe to
+// the first contained signal; see docs/hazards.md for which faults are safe to
 // continue after.
 package cgoguard

@@ -110,28 +110,28 @@ func (f *NativeFault) Error() string {
 func (f *NativeFault) Is(target error) bool { return target == ErrNativeFault }
 
 // Format implements fmt.Formatter: %v and %s print Error(); %+v prints the
-// whole chain, Go frames from the outermost down to the guarded call, then
-// the native frames from the guard down to the faulting instruction.
+// whole chain innermost first, as the incident logs and the debug page do:
+// the native frames from the faulting instruction up to the guard, then the
+// Go frames from the guarded call's caller outward.
 func (f *NativeFault) Format(s fmt.State, verb rune) {
 	switch {
 	case verb == 'v' && s.Flag('+'):
 		io.WriteString(s, f.Error())
-		io.WriteString(s, "\ngoroutine stack (outermost first):")
-		for i := len(f.GoStack) - 1; i >= 0; i-- {
-			fr := f.GoStack[i]
-			fmt.Fprintf(s, "\n    %s\n        %s:%d", fr.Function, fr.File, fr.Line)
-		}
-		io.WriteString(s, "\n  -> guarded native call")
-		io.WriteString(s, "\nnative stack (outermost first):")
+		io.WriteString(s, "\nnative stack (innermost first):")
 		if len(f.Frames) == 0 {
 			io.WriteString(s, "\n    (none recorded)")
 		}
-		for i := len(f.Frames) - 1; i >= 0; i-- {
+		for _, fr := range f.Frames {
 			io.WriteString(s, "\n    ")
-			io.WriteString(s, f.Frames[i].String())
+			io.WriteString(s, fr.String())
 		}
 		if f.Truncated {
-			io.WriteString(s, "\n    (deeper frames truncated)")
+			io.WriteString(s, "\n    (outer frames truncated)")
+		}
+		io.WriteString(s, "\n  <- guarded native call")
+		io.WriteString(s, "\ngoroutine stack (innermost first):")
+		for _, fr := range f.GoStack {
+			fmt.Fprintf(s, "\n    %s\n        %s:%d", fr.Function, fr.File, fr.Line)
 		}
 	case verb == 'v' || verb == 's':
 		io.WriteString(s, f.Error())

@@ -227,7 +227,7 @@ func isGuardPlumbing(fn string) bool {
 
 // FaultFromRecord builds a *NativeFault from a cgg_fault record that C code
 // filled in itself — the `out` argument of CGG_GUARD or cgg_call in a cgo
-// preamble (see the README) — symbolized as Init configured. rec points to C
+// preamble (see docs/go.md) — symbolized as Init configured. rec points to C
 // or Go memory holding a cgg_fault; nil gives nil. The result is a copy: the
 // record may be reused afterwards. (OnFault subscribers receive their own
 // report of the same fault, with the same ID.)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 )
 
@@ -47,7 +48,7 @@ func Middleware(opts ...httpguard.Option) echo.MiddlewareFunc {
 				}
 			}()
 			err = next(c)
-			if err != nil && httpguard.Contains(err) {
+			if err != nil && cgoguard.IsContained(err) {
 				b.WriteError(c.Response(), c.Request(), err, c.Response().Committed)
 				return nil
 			}
@@ -62,7 +63,7 @@ func Middleware(opts ...httpguard.Option) echo.MiddlewareFunc {
 func ErrorHandler(next echo.HTTPErrorHandler, opts ...httpguard.Option) echo.HTTPErrorHandler {
 	b := httpguard.NewBoundary(opts...)
 	return func(err error, c echo.Context) {
-		if err != nil && httpguard.Contains(err) {
+		if err != nil && cgoguard.IsContained(err) {
 			b.WriteError(c.Response(), c.Request(), err, c.Response().Committed)
 			return
 		}

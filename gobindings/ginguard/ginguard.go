@@ -28,6 +28,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/httpguard"
 )
 
@@ -50,7 +51,7 @@ func Middleware(opts ...httpguard.Option) gin.HandlerFunc {
 		}()
 		c.Next()
 		for _, e := range c.Errors {
-			if httpguard.Contains(e.Err) {
+			if cgoguard.IsContained(e.Err) {
 				b.WriteError(c.Writer, c.Request, e.Err, c.Writer.Written())
 				c.Abort()
 				return // one answer per request: the first contained error

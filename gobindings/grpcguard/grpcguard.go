@@ -116,8 +116,7 @@ func (c *config) recovered(ctx context.Context, method string, v any, setTrailer
 // returned turns a native fault or a refused call the handler returned
 // into the call's status, and passes any other error on.
 func (c *config) returned(ctx context.Context, method string, err error, setTrailer func(metadata.MD)) error {
-	var nf *cgoguard.NativeFault
-	if !errors.As(err, &nf) && !errors.Is(err, quarantine.ErrQuarantined) {
+	if !cgoguard.IsContained(err) {
 		return err
 	}
 	if st := c.notAnIncident(ctx, method, err); st != nil {

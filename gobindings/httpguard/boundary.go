@@ -1,11 +1,9 @@
 package httpguard
 
 import (
-	"errors"
 	"net/http"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
-	"github.com/cgoguard/cgoguard/gobindings/quarantine"
 )
 
 // Boundary is what Middleware does with a failed request, for adapters of
@@ -58,10 +56,8 @@ func (b *Boundary) WriteError(w http.ResponseWriter, r *http.Request, err error,
 }
 
 // Contains reports whether err is one a boundary answers itself rather
-// than the application's error handling: it is or wraps a
-// *cgoguard.NativeFault or a refused call (quarantine.ErrQuarantined).
-// Adapters hand other errors on unchanged.
-func Contains(err error) bool {
-	var nf *cgoguard.NativeFault
-	return errors.As(err, &nf) || errors.Is(err, quarantine.ErrQuarantined)
-}
+// than the application's error handling.
+//
+// Deprecated: use cgoguard.IsContained, the one predicate every boundary
+// uses.
+func Contains(err error) bool { return cgoguard.IsContained(err) }

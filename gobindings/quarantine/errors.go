@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 )
 
 // ErrQuarantined matches (errors.Is) every call refused by a quarantine.
@@ -31,8 +33,11 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Is reports whether target is ErrQuarantined.
-func (e *Error) Is(target error) bool { return target == ErrQuarantined }
+// Is reports whether target is ErrQuarantined or cgoguard.ErrRefused (so
+// that cgoguard.IsContained holds for a refused call).
+func (e *Error) Is(target error) bool {
+	return target == ErrQuarantined || target == cgoguard.ErrRefused
+}
 
 // Unwrap returns the reset hook's error, if any.
 func (e *Error) Unwrap() error { return e.ResetErr }

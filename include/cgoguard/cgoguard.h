@@ -63,7 +63,7 @@ extern "C" {
 
 /* cgg_init flags. */
 /* Also contain SIGABRT raised by abort() (and so a failed assert()) inside a
- * guarded call. See the README: the aborting code's invariants are broken.
+ * guarded call. See docs/hazards.md: the aborting code's invariants are broken.
  * An abort raised inside the allocator (glibc's heap-corruption checks) is
  * declined all the same (see "Declined faults" below). */
 #define CGG_CONTAIN_ABORT 0x1u
@@ -328,9 +328,9 @@ CGG_API int cgg_reinstall(unsigned flags);
  *     inside a guarded dlopen), and dlopen, dlclose, dlsym, dladdr,
  *     dl_iterate_phdr (its callback runs under the loader's lock) in libc;
  *   - stdio functions that lock a FILE: the printf family (not sprintf and
- *     snprintf themselves; their shared formatting code is declined, see the
- *     README), puts, fputs, fwrite, fread, fgets, getline, fflush, fclose,
- *     fopen, scanf, ...;
+ *     snprintf themselves; their shared formatting code is declined, see
+ *     docs/hazards.md), puts, fputs, fwrite, fread, fgets, getline, fflush,
+ *     fclose, fopen, scanf, ...;
  *   - exit, atexit, __cxa_atexit, __cxa_finalize, TLS destructors, fork,
  *     setenv/putenv/unsetenv, tzset.
  * cgg_init finds these regions once, from the loaded modules' own symbol

@@ -1,6 +1,6 @@
 // Faults in code that no loaded module holds (JIT code in an anonymous
 // executable mapping, with no unwind information): contained when the
-// guard's record is intact, as the README's hazards section says.
+// guard's record is intact, as docs/hazards.md says.
 #include <string.h>
 #include <sys/mman.h>
 

@@ -11,7 +11,7 @@
 // standard signal is, before any handler runs: measured with a ten-line
 // handler that skips the faulting instruction and no cgoguard, 25 of 50 sent
 // SIGSEGVs were lost that way. No handler can see or keep such a signal
-// (README, hazards); a different signal is never merged, so every loss these
+// (docs/hazards.md); a different signal is never merged, so every loss these
 // tests can see is the handler's.
 #include <sched.h>
 #include <signal.h>
