@@ -37,6 +37,8 @@ test: deps
 bench: build
 	ci/bench.sh
 	ci/storm-bench.sh
+	ci/flagbench.sh
+	ci/buildtime.sh
 
 # The library: libcgoguard.so, libcgoguard.a, headers, CMake package and
 # pkg-config file; and, as a component of their own (`fixtures`), the crash
