@@ -26,10 +26,11 @@
 //      the entry point on the stack. So the code of each range is scanned for
 //      direct jumps (x86-64 jmp/jcc rel32, arm64 b/b.cond) to the start of
 //      another function of the module (an .eh_frame_hdr entry) that is not
-//      itself a named public function, and those functions are added, and
-//      scanned in turn. Direct calls need nothing: the caller's return
-//      address stays on the stack, and the handler checks every frame
-//      between the fault and the guard.
+//      itself a public function (for an IFUNC symbol, the implementation its
+//      resolver chose), and those functions are added, and scanned in turn.
+//      Direct calls need nothing: the caller's return address stays on the
+//      stack, and the handler checks every frame between the fault and the
+//      guard.
 // A statically linked program carries the C library in its own .symtab:
 // there the allocator's internal functions are found by name too (they are
 // listed below), and so are the loader's (`_dl_*`). A stripped static
@@ -40,6 +41,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -388,18 +390,32 @@ void scan_symbols(const Module& m, const std::unordered_set<std::string>& wanted
     size_t nsyms = s.sh_size / sizeof(ElfW(Sym));
     for (size_t k = 0; k < nsyms; k++) {
       const ElfW(Sym)& sym = syms[k];
-      if (ELF64_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
+      int type = ELF64_ST_TYPE(sym.st_info);
+      if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
           sym.st_value == 0 || sym.st_name >= strsec.sh_size) {
         continue;
       }
       uintptr_t start = base + sym.st_value;
       int bind = ELF64_ST_BIND(sym.st_info);
-      if (bind == STB_GLOBAL || bind == STB_WEAK) out->public_starts.insert(start);
-      if (sym.st_size == 0) continue;
+      bool is_public = bind == STB_GLOBAL || bind == STB_WEAK;
       const char* name = strs + sym.st_name;
       // Versioned names in a .symtab ("malloc@@GLIBC_2.2.5") count as the name.
       const char* at = strchr(name, '@');
       std::string plain = at == nullptr ? std::string(name) : std::string(name, at);
+      if (type == STT_GNU_IFUNC) {
+        // The symbol's value is its resolver; callers run the implementation
+        // the resolver chose (memset's for this CPU), an unnamed local
+        // function entered from everywhere as the public name is. dlsym
+        // returns that implementation (ordinary context, at cgg_init; nil in
+        // a static program, where none is added).
+        if (is_public) {
+          void* impl = dlsym(RTLD_DEFAULT, plain.c_str());
+          if (impl != nullptr) out->public_starts.insert(reinterpret_cast<uintptr_t>(impl));
+        }
+        continue;
+      }
+      if (is_public) out->public_starts.insert(start);
+      if (sym.st_size == 0) continue;
       bool want =
           wanted.count(plain) != 0 || (loader_prefix && strncmp(plain.c_str(), "_dl_", 4) == 0);
       if (want) out->found.push_back({start, start + sym.st_size});
