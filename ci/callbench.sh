@@ -12,6 +12,7 @@
 # side-by-side figures are the ones to read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=$PWD
 rounds=${CALLBENCH_ROUNDS:-5}
 iter=${CALLBENCH_ITER:-20000000}
@@ -27,12 +28,7 @@ for ((r = 0; r < rounds; r++)); do
   "$tmp/callbench.test" -test.run '^$' -test.bench '^BenchmarkSideBySide$' -test.benchtime 200x
 done | grep '^Benchmark' | tee "$tmp/out"
 printf 'load average: %s\n' "$(cat /proc/loadavg)"
-awk '
-  function median(list,   a, n, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
+median_awk '
   { name = $1; sub(/-[0-9]+$/, "", name) }
   name == "BenchmarkRaw" { raw = raw " " $3 }
   name == "BenchmarkCall" { call = call " " $3 }

@@ -11,6 +11,7 @@
 # difference and ratio (guarded - plain of the same round). Goal: <= +2 ns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=$PWD
 rounds=${FLAGBENCH_ROUNDS:-7}
 iter=${FLAGBENCH_ITER:-20000000}
@@ -40,12 +41,7 @@ for ((r = 0; r < rounds; r++)); do
   done
 done | tee "$tmp/out"
 printf 'load average: %s\n' "$(cat /proc/loadavg)"
-awk '
-  function median(list,   a, n, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
+median_awk '
   { v[$1, $2, $3] = $4; names[$3] = 1; if ($1 + 1 > rounds) rounds = $1 + 1 }
   END {
     for (name in names) {
