@@ -20,7 +20,7 @@ timed() { # timed <label> <cache> [go build flags]: seconds of one go build
   shift 2
   t=$(date +%s.%N)
   (cd "$tmp/mod" && GOCACHE=$cache go build "$@" -o "$tmp/bin" .)
-  printf '%-28s %6.1f s\n' "$label" "$(echo "$(date +%s.%N) - $t" | bc)"
+  printf '%-28s %6.1f s\n' "$label" "$(awk -v t="$t" -v now="$(date +%s.%N)" 'BEGIN { print now - t }')"
 }
 timed "cold, plain" "$tmp/cache-plain"
 timed "warm, plain" "$tmp/cache-plain"
