@@ -4,6 +4,7 @@ package cgoguard
 
 import (
 	"errors"
+	"runtime"
 	"syscall"
 	_ "unsafe" // go:linkname
 )
@@ -37,6 +38,13 @@ func raiseFault(code int32) {
 	if slot < 0 || slot > parkedSlots {
 		return
 	}
+	// The panic unwinds on the thread that faulted, for good: the native
+	// code's recursive locks (SQLite's connection mutex) belong to that
+	// thread, and a deferred clean-up that re-enters the library (rows.Close
+	// calling sqlite3_reset) would wait forever for them on any other one.
+	// The goroutine keeps the thread until it exits, which then ends the
+	// thread (with the locks it still holds).
+	runtime.LockOSThread()
 	if !initialized.Load() {
 		Init() // the handlers are in (the guard installed them); this adds the Go side
 	}

@@ -75,3 +75,53 @@ func TestCatch(t *testing.T) {
 		t.Errorf("Catch of a panic with a *NativeFault returned %v", err)
 	}
 }
+
+// A fault's panic unwinds on the thread that faulted: the deferred clean-up
+// of the code that made the call (rows.Close re-entering SQLite, whose
+// connection mutex is recursive and belongs to that thread) runs there, even
+// when the goroutine yields while other goroutines keep every P busy.
+func TestBuildFlagFaultUnwindsOnTheFaultingThread(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	moved := 0
+	const runs = 20
+	for run := 0; run < runs; run++ {
+		result := make(chan [2]int)
+		go func() {
+			var cleanupThread int
+			err := cgoguard.Catch(func() {
+				code := cgoguard.BuildFlagCall(fx.NullWrite.Fn, nil)
+				defer func() {
+					for i := 0; i < 100; i++ {
+						runtime.Gosched()
+					}
+					cleanupThread = syscall.Gettid()
+				}()
+				cgoguard.RaiseFault(code)
+			})
+			var nf *cgoguard.NativeFault
+			if !errors.As(err, &nf) {
+				t.Errorf("Catch returned %v, want the fault", err)
+			}
+			result <- [2]int{nf.ThreadID, cleanupThread}
+		}()
+		if r := <-result; r[0] != r[1] {
+			moved++
+		}
+	}
+	if moved != 0 {
+		t.Errorf("in %d of %d runs the deferred clean-up ran on another thread than the fault's", moved, runs)
+	}
+}
