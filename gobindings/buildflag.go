@@ -2,6 +2,8 @@
 
 package cgoguard
 
+import "C"
+
 import (
 	"errors"
 	"runtime"
@@ -34,17 +36,30 @@ var errUnparked = errors.New("cgoguard: native fault contained in a guarded cgo 
 //go:linkname raiseFault
 //go:noinline
 func raiseFault(code int32) {
+	raise(code)
+}
+
+// raiseFaultNoCallback is raiseFault for the stub of a function declared
+// with `#cgo nocallback`, whose wrapper could not call back into Go to lock
+// the goroutine to the faulting thread (cgoguardLockFaultThread): it locks
+// it here, on the thread the goroutine resumed on, which is the faulting
+// one unless the call lost its P while it ran.
+//
+//go:linkname raiseFaultNoCallback
+//go:noinline
+func raiseFaultNoCallback(code int32) {
+	if slot := int(code) - parkedBase; slot >= 0 && slot <= parkedSlots {
+		runtime.LockOSThread()
+	}
+	raise(code)
+}
+
+// raise is the body of raiseFault and raiseFaultNoCallback.
+func raise(code int32) {
 	slot := int(code) - parkedBase
 	if slot < 0 || slot > parkedSlots {
 		return
 	}
-	// The panic unwinds on the thread that faulted, for good: the native
-	// code's recursive locks (SQLite's connection mutex) belong to that
-	// thread, and a deferred clean-up that re-enters the library (rows.Close
-	// calling sqlite3_reset) would wait forever for them on any other one.
-	// The goroutine keeps the thread until it exits, which then ends the
-	// thread (with the locks it still holds).
-	runtime.LockOSThread()
 	if !initialized.Load() {
 		Init() // the handlers are in (the guard installed them); this adds the Go side
 	}
@@ -65,6 +80,22 @@ var (
 	guardedProgram  bool // a guarded package's init ran
 	packageInitDone bool // this package's init ran
 )
+
+// cgoguardLockFaultThread is called by the build flag's call wrappers
+// (cgoguard_cgo_call in call.go) after a contained fault, on the thread that
+// faulted, before their cgo call returns. It locks the goroutine to that
+// thread for good, so the fault's panic unwinds there: the native code's
+// recursive locks (SQLite's connection mutex) belong to that thread, and a
+// deferred clean-up that re-enters the library (rows.Close calling
+// sqlite3_reset) would wait forever for them on any other one. Locking in
+// raiseFault would be too late: a cgo call that lost its P while it ran
+// resumes on whichever thread gets one. The goroutine keeps the thread
+// until it exits, which then ends the thread (with the locks it still holds).
+//
+//export cgoguardLockFaultThread
+func cgoguardLockFaultThread() {
+	runtime.LockOSThread()
+}
 
 //go:linkname guardedPackageInit
 func guardedPackageInit() {

@@ -79,7 +79,8 @@ func TestCatch(t *testing.T) {
 // A fault's panic unwinds on the thread that faulted: the deferred clean-up
 // of the code that made the call (rows.Close re-entering SQLite, whose
 // connection mutex is recursive and belongs to that thread) runs there, even
-// when the goroutine yields while other goroutines keep every P busy.
+// when the call ran long enough to lose its P to the other goroutines that
+// keep every P busy, and when the goroutine yields during the clean-up.
 func TestBuildFlagFaultUnwindsOnTheFaultingThread(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
@@ -102,7 +103,7 @@ func TestBuildFlagFaultUnwindsOnTheFaultingThread(t *testing.T) {
 		go func() {
 			var cleanupThread int
 			err := cgoguard.Catch(func() {
-				code := cgoguard.BuildFlagCall(fx.NullWrite.Fn, nil)
+				code := cgoguard.BuildFlagCall(cgoguard.SlowNullWrite(), nil)
 				defer func() {
 					for i := 0; i < 100; i++ {
 						runtime.Gosched()

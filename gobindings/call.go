@@ -145,15 +145,28 @@ static inline void cgoguard_call(uintptr_t fn, void* arg) {
 // runs fn unguarded, as the program built without the flag would: a call
 // that would have worked must not fail because of the flag.
 //
+// For a contained fault they first call back into Go (buildflag.go's
+// cgoguardLockFaultThread) to lock the goroutine to this thread, the one
+// that faulted, before the cgo call returns: on its way back the goroutine
+// may find its P taken and would then resume on another thread, where the
+// panic's deferred clean-up would wait forever for the native code's
+// recursive locks (SQLite's connection mutex) that this thread holds. A
+// function declared with `#cgo nocallback` must not call into Go (the
+// runtime panics if it does): its wrapper passes may_call_go = 0, and its
+// stub's raise locks the goroutine once back in Go, which is on the
+// faulting thread unless the call lost its P (docs/build-flag.md).
+//
 // Not static: they are called from other packages' C objects. Hidden: they
 // are never exported from the program.
-__attribute__((visibility("hidden"))) int cgoguard_cgo_call(void (*fn)(void*), void* v) {
+extern void cgoguardLockFaultThread(void);
+__attribute__((visibility("hidden"))) int cgoguard_cgo_call(void (*fn)(void*), void* v, int may_call_go) {
 	int rc = cgoguard_guarded_call(fn, v);
 	if (__builtin_expect(rc == 0, 1)) return 0;
 	if (rc < 0) {
 		fn(v);
 		return 0;
 	}
+	if (may_call_go) cgoguardLockFaultThread();
 	return rc;
 }
 
@@ -168,11 +181,12 @@ static void cgoguard_errno_thunk(void* arg) {
 	c->errno_value = c->fn(c->v);
 }
 
-__attribute__((visibility("hidden"))) int cgoguard_cgo_call_errno(int (*fn)(void*), void* v) {
+__attribute__((visibility("hidden"))) int cgoguard_cgo_call_errno(int (*fn)(void*), void* v, int may_call_go) {
 	struct cgoguard_errno_call c = {fn, v, 0};
 	int rc = cgoguard_guarded_call(cgoguard_errno_thunk, &c);
 	if (__builtin_expect(rc == 0, 1)) return c.errno_value;
 	if (rc < 0) return fn(v);
+	if (may_call_go) cgoguardLockFaultThread();
 	return rc;
 }
 */

@@ -20,4 +20,5 @@ func SymbolCacheSize() int { return symbolCacheSize() }
 var (
 	BuildFlagCall = buildFlagCall
 	RaiseFault    = raiseFault
+	SlowNullWrite = slowNullWrite
 )

@@ -216,13 +216,15 @@ func resolveGoStack(pcs []uintptr, inCallback bool) []Frame {
 
 // isGuardPlumbing reports frames of the cgo call itself: the runtime's cgo
 // entry, cgo's generated stubs (_Cfunc_f, the errno form's _C2func_f, a
-// macro's _Cmacro_m), this package's Call and the build flag's raiseFault.
+// macro's _Cmacro_m), this package's Call and the build flag's raises
+// (raiseFault, raiseFaultNoCallback, raise).
 func isGuardPlumbing(fn string) bool {
 	const pkg = "github.com/cgoguard/cgoguard/gobindings."
 	return fn == "runtime.cgocall" || fn == "runtime.asmcgocall" || fn == "runtime.systemstack_switch" ||
 		strings.Contains(fn, "._Cfunc_") || strings.Contains(fn, "._C2func_") || strings.Contains(fn, "._Cmacro_") ||
 		fn == pkg+"Call" || strings.HasPrefix(fn, pkg+"Call.func") ||
-		fn == pkg+"collect" || fn == pkg+"FaultFromRecord" || fn == pkg+"raiseFault"
+		fn == pkg+"collect" || fn == pkg+"FaultFromRecord" ||
+		fn == pkg+"raiseFault" || fn == pkg+"raiseFaultNoCallback" || fn == pkg+"raise"
 }
 
 // FaultFromRecord builds a *NativeFault from a cgg_fault record that C code

@@ -65,8 +65,10 @@ type cWrapper struct {
 // body becomes a static function (named _cgo_cgoguard_<hash>_..., which
 // cgo never generates), and a wrapper of cgo's name runs it under the guard
 // through gobindings' cgoguard_cgo_call (cgoguard_cgo_call_errno for the
-// errno form). It returns the new text and the wrappers found.
-func rewriteC(text string, e shapeError) (string, []cWrapper, error) {
+// errno form), passing whether the wrapper may call into Go: not for the
+// functions in noCallback (declared with `#cgo nocallback`, see rewriteGo).
+// It returns the new text and the wrappers found.
+func rewriteC(text string, noCallback map[string]bool, e shapeError) (string, []cWrapper, error) {
 	fail := func(line int, format string, args ...any) (string, []cWrapper, error) {
 		e.line = line
 		e.detail = fmt.Sprintf(format, args...)
@@ -115,8 +117,8 @@ func rewriteC(text string, e shapeError) (string, []cWrapper, error) {
 			out = append(out,
 				"/* cmd/cgoguard: the call wrappers below run cgo's under cgoguard's guard",
 				"   (github.com/cgoguard/cgoguard/gobindings, call.go). */",
-				"extern int cgoguard_cgo_call(void (*)(void *), void *);",
-				"extern int cgoguard_cgo_call_errno(int (*)(void *), void *);",
+				"extern int cgoguard_cgo_call(void (*)(void *), void *, int);",
+				"extern int cgoguard_cgo_call_errno(int (*)(void *), void *, int);",
 				"")
 			declared = true
 		}
@@ -125,6 +127,10 @@ func rewriteC(text string, e shapeError) (string, []cWrapper, error) {
 		if w.kind == "C2func" {
 			call = "cgoguard_cgo_call_errno"
 		}
+		mayCallGo := "1"
+		if noCallback[w.name] {
+			mayCallGo = "0"
+		}
 		out = append(out, "CGO_NO_SANITIZE_THREAD", "static "+ret, inner+"(void *v)")
 		out = append(out, lines[i+1:end+1]...)
 		out = append(out, "",
@@ -132,7 +138,7 @@ func rewriteC(text string, e shapeError) (string, []cWrapper, error) {
 			"int",
 			w.name+"(void *v)",
 			"{",
-			"\treturn "+call+"("+inner+", v);",
+			"\treturn "+call+"("+inner+", v, "+mayCallGo+");",
 			"}")
 		found = append(found, w)
 		i = end
@@ -268,6 +274,9 @@ const goTrailer = `
 //go:linkname _cgoguard_raise github.com/cgoguard/cgoguard/gobindings.raiseFault
 func _cgoguard_raise(int32)
 
+//go:linkname _cgoguard_raise_nocallback github.com/cgoguard/cgoguard/gobindings.raiseFaultNoCallback
+func _cgoguard_raise_nocallback(int32)
+
 //go:linkname _cgoguard_package_init github.com/cgoguard/cgoguard/gobindings.guardedPackageInit
 func _cgoguard_package_init()
 
@@ -277,12 +286,13 @@ func init() { _cgoguard_package_init() }
 // rewriteGo rewrites the call stubs of _cgo_gotypes.go: each keeps the code
 // its cgo call returns and, just before it returns, hands a code of
 // parkedBase or more to gobindings' raiseFault, which panics with the
-// fault. It returns the new text and the C wrapper names the stubs call.
-func rewriteGo(text string, e shapeError) (string, []string, error) {
-	fail := func(line int, format string, args ...any) (string, []string, error) {
+// fault. It returns the new text, the C wrapper names the stubs call and,
+// of those, the ones whose function is declared with `#cgo nocallback`.
+func rewriteGo(text string, e shapeError) (string, []string, map[string]bool, error) {
+	fail := func(line int, format string, args ...any) (string, []string, map[string]bool, error) {
 		e.line = line
 		e.detail = fmt.Sprintf(format, args...)
-		return "", nil, &e
+		return "", nil, nil, &e
 	}
 	if strings.Contains(text, "_cgoguard_") {
 		return fail(0, "it already holds cgoguard's names (rewritten twice?)")
@@ -293,6 +303,7 @@ func rewriteGo(text string, e shapeError) (string, []string, error) {
 	lines := strings.Split(text, "\n")
 	var out []string
 	var stubs []string
+	noCallbacks := map[string]bool{}
 	cgocalls := 0 // calls of _cgo_runtime_cgocall accounted for
 	inCmalloc := false
 	for i := 0; i < len(lines); i++ {
@@ -341,7 +352,7 @@ func rewriteGo(text string, e shapeError) (string, []string, error) {
 		if end < 0 {
 			return fail(f+1, "stub %s: no closing \"}\"", gn)
 		}
-		body, err := rewriteStub(lines[f+1:end], cn, kind)
+		body, noCallback, err := rewriteStub(lines[f+1:end], cn, kind)
 		if err != nil {
 			return fail(f+2, "stub %s: %v", gn, err)
 		}
@@ -349,6 +360,9 @@ func rewriteGo(text string, e shapeError) (string, []string, error) {
 		out = append(out, body...)
 		out = append(out, "}")
 		stubs = append(stubs, cn)
+		if noCallback {
+			noCallbacks[cn] = true
+		}
 		cgocalls++
 		i = end
 	}
@@ -356,14 +370,14 @@ func rewriteGo(text string, e shapeError) (string, []string, error) {
 		return fail(0, "%d uses of _cgo_runtime_cgocall, %d of them in recognised stubs, its declaration and cgo's malloc helper", n, cgocalls)
 	}
 	if len(stubs) == 0 {
-		return text, nil, nil
+		return text, nil, nil, nil
 	}
-	return strings.Join(out, "\n") + goTrailer, stubs, nil
+	return strings.Join(out, "\n") + goTrailer, stubs, noCallbacks, nil
 }
 
 // rewriteStub checks and rewrites the body of one call stub (cmd/cgo/out.go,
 // writeDefsFunc).
-func rewriteStub(body []string, cn, kind string) ([]string, error) {
+func rewriteStub(body []string, cn, kind string) (out []string, noCallback bool, err error) {
 	i := 0
 	next := func() string {
 		if i < len(body) {
@@ -371,40 +385,39 @@ func rewriteStub(body []string, cn, kind string) ([]string, error) {
 		}
 		return ""
 	}
-	var out []string
-	noCallback := next() == "\t_Cgo_no_callback(true)"
+	noCallback = next() == "\t_Cgo_no_callback(true)"
 	if noCallback {
 		out = append(out, next())
 		i++
 	}
 	m := goCgocall.FindStringSubmatch(next())
 	if m == nil || m[2] != cn {
-		return nil, fmt.Errorf("expected the call _cgo_runtime_cgocall(%s, ...), found %q", cn, next())
+		return nil, false, fmt.Errorf("expected the call _cgo_runtime_cgocall(%s, ...), found %q", cn, next())
 	}
 	code := "_cgoguard_code"
 	if kind == "C2func" {
 		if m[1] == "" {
-			return nil, fmt.Errorf("errno form without errno: %q", next())
+			return nil, false, fmt.Errorf("errno form without errno: %q", next())
 		}
 		code = "errno"
 		out = append(out, next())
 	} else {
 		if m[1] != "" {
-			return nil, fmt.Errorf("errno read by a stub of kind %s", kind)
+			return nil, false, fmt.Errorf("errno read by a stub of kind %s", kind)
 		}
 		out = append(out, "\t_cgoguard_code := "+strings.TrimPrefix(next(), "\t"))
 	}
 	i++
 	if kind == "C2func" {
 		if next() != "\tif errno != 0 { r2 = syscall.Errno(errno) }" {
-			return nil, fmt.Errorf("expected the errno check, found %q", next())
+			return nil, false, fmt.Errorf("expected the errno check, found %q", next())
 		}
 		out = append(out, next())
 		i++
 	}
 	if noCallback {
 		if next() != "\t_Cgo_no_callback(false)" {
-			return nil, fmt.Errorf("expected _Cgo_no_callback(false), found %q", next())
+			return nil, false, fmt.Errorf("expected _Cgo_no_callback(false), found %q", next())
 		}
 		out = append(out, next())
 		i++
@@ -417,22 +430,27 @@ func rewriteStub(body []string, cn, kind string) ([]string, error) {
 			i++
 		}
 		if next() != "\t}" {
-			return nil, fmt.Errorf("expected the end of the keep-alive block, found %q", next())
+			return nil, false, fmt.Errorf("expected the end of the keep-alive block, found %q", next())
 		}
 		out = append(out, next())
 		i++
 	}
 	if next() != "\treturn" || i+1 != len(body) {
-		return nil, fmt.Errorf("expected \"return\" and the end, found %q", next())
+		return nil, false, fmt.Errorf("expected \"return\" and the end, found %q", next())
 	}
 	// After _Cgo_no_callback(false): the panic must not leave the goroutine
-	// marked as in a no-callback call.
+	// marked as in a no-callback call. A nocallback function's wrapper could
+	// not lock the goroutine to the faulting thread: its raise does.
+	raise := "_cgoguard_raise"
+	if noCallback {
+		raise = "_cgoguard_raise_nocallback"
+	}
 	out = append(out,
 		fmt.Sprintf("\tif %s >= %d {", code, parkedBase),
-		fmt.Sprintf("\t\t_cgoguard_raise(%s)", code),
+		fmt.Sprintf("\t\t%s(%s)", raise, code),
 		"\t}",
 		"\treturn")
-	return out, nil
+	return out, noCallback, nil
 }
 
 // mainCStubs is appended to _cgo_main.c, which the go command links with the
@@ -442,8 +460,8 @@ func rewriteStub(body []string, cn, kind string) ([]string, error) {
 // silently switch the program to external linking).
 const mainCStubs = `
 /* cmd/cgoguard: stand-ins for gobindings' functions the guarded wrappers call. */
-int cgoguard_cgo_call(void (*fn)(void *) __attribute__((unused)), void *v __attribute__((unused))) { return 0; }
-int cgoguard_cgo_call_errno(int (*fn)(void *) __attribute__((unused)), void *v __attribute__((unused))) { return 0; }
+int cgoguard_cgo_call(void (*fn)(void *) __attribute__((unused)), void *v __attribute__((unused)), int may_call_go __attribute__((unused))) { return 0; }
+int cgoguard_cgo_call_errno(int (*fn)(void *) __attribute__((unused)), void *v __attribute__((unused)), int may_call_go __attribute__((unused))) { return 0; }
 `
 
 // rewriteObjdir rewrites cgo's output in objdir for the Go files srcs of a
@@ -454,6 +472,15 @@ func rewriteObjdir(objdir string, srcs []string, goVersion string) ([]string, er
 		path, text string
 	}
 	var edits []edit
+	gotypes := filepath.Join(objdir, "_cgo_gotypes.go")
+	data, err := os.ReadFile(gotypes)
+	if err != nil {
+		return nil, fmt.Errorf("cgoguard: reading cgo's output: %v", err)
+	}
+	goText, stubs, noCallback, err := rewriteGo(string(data), shapeError{file: "_cgo_gotypes.go", goVersion: goVersion})
+	if err != nil {
+		return nil, err
+	}
 	cNames := map[string]bool{}
 	for _, src := range srcs {
 		base := strings.TrimSuffix(filepath.Base(src), ".go") + ".cgo2.c"
@@ -462,7 +489,7 @@ func rewriteObjdir(objdir string, srcs []string, goVersion string) ([]string, er
 		if err != nil {
 			return nil, fmt.Errorf("cgoguard: reading cgo's output: %v", err)
 		}
-		text, found, err := rewriteC(string(data), shapeError{file: base, source: filepath.Base(src), goVersion: goVersion})
+		text, found, err := rewriteC(string(data), noCallback, shapeError{file: base, source: filepath.Base(src), goVersion: goVersion})
 		if err != nil {
 			return nil, err
 		}
@@ -475,15 +502,6 @@ func rewriteObjdir(objdir string, srcs []string, goVersion string) ([]string, er
 		if len(found) > 0 {
 			edits = append(edits, edit{path, text})
 		}
-	}
-	gotypes := filepath.Join(objdir, "_cgo_gotypes.go")
-	data, err := os.ReadFile(gotypes)
-	if err != nil {
-		return nil, fmt.Errorf("cgoguard: reading cgo's output: %v", err)
-	}
-	text, stubs, err := rewriteGo(string(data), shapeError{file: "_cgo_gotypes.go", goVersion: goVersion})
-	if err != nil {
-		return nil, err
 	}
 	// Every stub must call a wrapper that is now guarded, and every guarded
 	// wrapper (now returning a code) must be called by a stub that reads it.
@@ -509,7 +527,7 @@ func rewriteObjdir(objdir string, srcs []string, goVersion string) ([]string, er
 	if len(stubs) == 0 {
 		return nil, nil
 	}
-	edits = append(edits, edit{gotypes, text})
+	edits = append(edits, edit{gotypes, goText})
 	mainC := filepath.Join(objdir, "_cgo_main.c")
 	data, err = os.ReadFile(mainC)
 	if err != nil {

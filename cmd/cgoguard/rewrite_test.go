@@ -179,7 +179,7 @@ func TestEveryWrapperOfThisToolchainsCgoIsGuarded(t *testing.T) {
 		t.Fatalf("the rewritten _cgo_gotypes.go does not parse: %v", err)
 	}
 	// One raise per stub; the malloc helper keeps its unguarded call.
-	if n := strings.Count(gotypes, "\t\t_cgoguard_raise("); n != len(shapesWrappers) {
+	if n := strings.Count(gotypes, "\t\t_cgoguard_raise(") + strings.Count(gotypes, "\t\t_cgoguard_raise_nocallback("); n != len(shapesWrappers) {
 		t.Errorf("%d stubs raise, want %d", n, len(shapesWrappers))
 	}
 	if !strings.Contains(gotypes, "\t_cgo_runtime_cgocall("+guarded[0][:len("_cgo_123456789abc_")]+"Cfunc__Cmalloc, uintptr(unsafe.Pointer(&p0)))\n\tif r1 == nil {") {
@@ -190,9 +190,13 @@ func TestEveryWrapperOfThisToolchainsCgoIsGuarded(t *testing.T) {
 		!strings.Contains(gotypes, "\tif errno >= 1048576 {\n\t\t_cgoguard_raise(errno)\n\t}\n") {
 		t.Errorf("the errno form's stub:\n%s", gotypes)
 	}
-	// The no-callback mark is cleared before a raise can panic.
-	if !regexp.MustCompile(`_Cgo_no_callback\(false\)\n(.*\n)*?\tif _cgoguard_code >= 1048576 \{`).MatchString(gotypes) {
-		t.Errorf("the nocallback stub raises before _Cgo_no_callback(false):\n%s", gotypes)
+	// The no-callback mark is cleared before a raise can panic, and that
+	// stub's raise is the one that locks the goroutine to its thread itself.
+	if !regexp.MustCompile(`_Cgo_no_callback\(false\)\n(.*\n)*?\tif _cgoguard_code >= 1048576 \{\n\t\t_cgoguard_raise_nocallback\(_cgoguard_code\)\n`).MatchString(gotypes) {
+		t.Errorf("the nocallback stub raises before _Cgo_no_callback(false), or not with _cgoguard_raise_nocallback:\n%s", gotypes)
+	}
+	if n := strings.Count(gotypes, "\t\t_cgoguard_raise_nocallback("); n != 1 {
+		t.Errorf("%d stubs raise with _cgoguard_raise_nocallback, want the one nocallback stub", n)
 	}
 
 	// The rewritten C compiles with no warning cgo's own output does not
@@ -211,6 +215,11 @@ func TestEveryWrapperOfThisToolchainsCgoIsGuarded(t *testing.T) {
 		if !strings.Contains(cgo2, want) {
 			t.Errorf("shapes.cgo2.c lacks %q", want)
 		}
+	}
+	// Only the nocallback function's wrapper is told not to call into Go.
+	noGo := regexp.MustCompile(`\treturn cgoguard_cgo_call(_errno)?\((_cgo_cgoguard_[0-9a-f]{12}_\w+), v, 0\);`).FindAllStringSubmatch(cgo2, -1)
+	if len(noGo) != 1 || !strings.HasSuffix(noGo[0][2], "_Cfunc_ne") {
+		t.Errorf("wrappers passing may_call_go = 0: %v, want the nocallback function ne's only", noGo)
 	}
 	// Helpers and callbacks are cgo's, unchanged.
 	if export := readFile(t, filepath.Join(objdir, "_cgo_export.c")); strings.Contains(export, "cgoguard") {
