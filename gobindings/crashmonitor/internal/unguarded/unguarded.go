@@ -1,0 +1,25 @@
+//go:build cgo
+
+// Package unguarded calls crash fixtures through plain cgo, with no guard:
+// the crashes the crash monitor's tests record.
+package unguarded
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../../../tests/fixtures
+#include "cgg_fixtures.h"
+*/
+import "C"
+
+import (
+	// The fixtures, compiled from tests/fixtures.
+	_ "github.com/cgoguard/cgoguard/tests/fixtures"
+)
+
+// Available reports whether the fixtures are compiled in (cgo).
+const Available = true
+
+// NullWrite writes through a null pointer, unguarded.
+func NullWrite() { C.cgg_fx_null_write(nil) }
+
+// Abort calls abort(), unguarded.
+func Abort() { C.cgg_fx_abort(nil) }

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package crashmonitor
+
+func growPipe(fd int) {}
