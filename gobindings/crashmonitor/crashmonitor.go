@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,7 +39,12 @@ const (
 const (
 	crashFD   = 3 // the program's crash report (runtime/debug.SetCrashOutput)
 	controlFD = 4 // the program's clean-shutdown mark
+	mapsFD    = 5 // the program's /proc/self/maps at Start
 )
+
+// maxMaps bounds the maps text Start hands the monitor: what a pipe holds
+// without a reader (a program's maps are a few KiB).
+const maxMaps = 64 << 10
 
 // Marks Shutdown writes on the control pipe: a clean end, or a main that
 // is ending by runtime.Goexit.
@@ -164,6 +170,16 @@ func startMonitor(cfg *config) error {
 	}
 	defer crashR.Close()
 	defer ctlR.Close()
+	// The program's modules as they are now, for a monitor that starts
+	// reading only after the program is gone (a crash right after Start):
+	// /proc/<pid>/maps is gone with it.
+	mapsR, err := startMaps()
+	if err != nil {
+		crashW.Close()
+		ctlW.Close()
+		return err
+	}
+	defer mapsR.Close()
 	args := os.Args[1:]
 	if flag.Lookup("test.run") != nil {
 		// A test binary: the monitor runs no test, no benchmark, no fuzzing.
@@ -171,7 +187,7 @@ func startMonitor(cfg *config) error {
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), EnvMonitor+"=1", envProgramPID+"="+strconv.Itoa(os.Getpid()))
-	cmd.ExtraFiles = []*os.File{crashR, ctlR}
+	cmd.ExtraFiles = []*os.File{crashR, ctlR, mapsR}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	// Its own process group: a terminal's ^C ends the program, and the
 	// monitor is left to report it.
@@ -201,6 +217,22 @@ func startMonitor(cfg *config) error {
 	crashW.Close()
 	control = ctlW
 	return nil
+}
+
+// startMaps returns the read end of a pipe that holds the program's
+// /proc/self/maps (its head, if larger than maxMaps).
+func startMaps() (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	if f, err := os.Open("/proc/self/maps"); err == nil {
+		b, _ := io.ReadAll(io.LimitReader(f, maxMaps))
+		f.Close()
+		w.Write(b) // fits: a pipe holds 64 KiB
+	}
+	return r, nil
 }
 
 // Shutdown marks the program's exit as clean: the monitor records nothing

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"debug/elf"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,9 +31,14 @@ func readMappings(pid int) []mapping {
 		return nil
 	}
 	defer f.Close()
+	return parseMappings(f)
+}
+
+// parseMappings reads the executable file mappings of a maps file's text.
+func parseMappings(r io.Reader) []mapping {
 	bases := map[string]uint64{}
 	var out []mapping
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		// start-end perms offset dev inode path
 		fields := strings.Fields(sc.Text())

@@ -104,6 +104,13 @@ func runMonitor(cfg *config) int {
 		return 2
 	}
 	maps := readMappings(pid)
+	if mapsPipe := os.NewFile(mapsFD, "maps"); mapsPipe != nil {
+		atStart := parseMappings(io.LimitReader(mapsPipe, maxMaps))
+		mapsPipe.Close()
+		if len(maps) == 0 {
+			maps = atStart // the program is gone already
+		}
+	}
 	var sp *spool
 	if !cfg.noSpool {
 		sp = &spool{dir: spoolDirOf(cfg)}

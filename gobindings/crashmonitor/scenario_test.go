@@ -12,7 +12,6 @@ import (
 	"time"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
-	"github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/crashmonitor"
 	"github.com/cgoguard/cgoguard/gobindings/crashmonitor/internal/unguarded"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
@@ -66,6 +65,9 @@ func runScenario(name string) {
 				select {} // a tracker that never answers
 			}}))
 	}
+	if name == "native-late-monitor" && os.Getenv(crashmonitor.EnvMonitor) != "" {
+		time.Sleep(300 * time.Millisecond) // the code before Start runs in the monitor too
+	}
 	told := make(chan os.Signal, 1)
 	signal.Notify(told, syscall.SIGUSR1) // before Start: the test signals once the monitor runs
 	t0 := time.Now()
@@ -88,19 +90,22 @@ func runScenario(name string) {
 		}
 		crashAt()
 		unguarded.NullWrite()
-	case "contained":
+	case "native-late-monitor":
+		// The program is gone before its monitor runs: the monitor names
+		// the frames from the modules the program had at Start.
 		cgoguard.Init()
-		<-cgoguard.SymbolizerReady()
-		err := cgoguard.Call(crashfixtures.NullWrite.Fn, nil)
-		nf := err.(*cgoguard.NativeFault)
-		nf.Symbolize()
-		fmt.Printf("fingerprint=%s\n", nf.Fingerprint)
-	case "native-when-told":
+		crashAt()
+		unguarded.NullWrite()
+	case "contained":
+		fmt.Printf("fingerprint=%s\n", containedFingerprint(false))
+	case "native-when-told", "native-big-report":
 		// Many parked goroutines: a crash report larger than the pipe.
 		for i := 0; i < 5000; i++ {
 			go func() { select {} }()
 		}
-		<-told
+		if name == "native-when-told" {
+			<-told
+		}
 		crashAt()
 		unguarded.NullWrite()
 	case "abort":
@@ -108,12 +113,7 @@ func runScenario(name string) {
 		crashAt()
 		unguarded.Abort()
 	case "contained-abort":
-		cgoguard.Init(cgoguard.ContainAbort())
-		<-cgoguard.SymbolizerReady()
-		err := cgoguard.Call(crashfixtures.Abort.Fn, nil)
-		nf := err.(*cgoguard.NativeFault)
-		nf.Symbolize()
-		fmt.Printf("fingerprint=%s\n", nf.Fingerprint)
+		fmt.Printf("fingerprint=%s\n", containedFingerprint(true))
 	case "fatal":
 		crashAt()
 		concurrentMapWrites()
