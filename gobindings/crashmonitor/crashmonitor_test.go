@@ -312,22 +312,30 @@ func TestGoFatalError(t *testing.T) {
 }
 
 func TestUnrecoveredPanicHasTheRecoveredPanicsFingerprint(t *testing.T) {
-	contained := run(t, "contained-panic", runOpt{})
-	contained.exitCode(t, 0)
-	want, _ := contained.value("fingerprint")
-	c := run(t, "panic", runOpt{})
-	c.exitCode(t, 2)
-	if !strings.Contains(c.stderr, "panic: boom") {
-		t.Errorf("stderr lacks Go's report:\n%s", c.stderr)
+	for _, tc := range []struct{ scenario, message string }{
+		{"panic", "panic: boom"},
+		{"panic-index", "panic: runtime error: index out of range [5] with length 0"},
+		{"panic-nil-map", "panic: assignment to entry in nil map"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			contained := run(t, "contained-"+tc.scenario, runOpt{})
+			contained.exitCode(t, 0)
+			want, _ := contained.value("fingerprint")
+			c := run(t, tc.scenario, runOpt{})
+			c.exitCode(t, 2)
+			if !strings.Contains(c.stderr, tc.message) {
+				t.Errorf("stderr lacks Go's report:\n%s", c.stderr)
+			}
+			rec := c.checkRecord(t, crashmonitor.KindUnrecoveredPanic)
+			if rec["fingerprint"] != want {
+				t.Errorf("unrecovered fingerprint %v, recovered %s; stack %v", rec["fingerprint"], want, rec["go_stack"])
+			}
+			if rec["error"] != tc.message {
+				t.Errorf("error %q", rec["error"])
+			}
+			t.Logf("record: %v", rec)
+		})
 	}
-	rec := c.checkRecord(t, crashmonitor.KindUnrecoveredPanic)
-	if rec["fingerprint"] != want {
-		t.Errorf("unrecovered fingerprint %v, recovered %s; stack %v", rec["fingerprint"], want, rec["go_stack"])
-	}
-	if rec["error"] != "panic: boom" {
-		t.Errorf("error %q", rec["error"])
-	}
-	t.Logf("record: %v", rec)
 }
 
 func TestExitWithoutACrashReport(t *testing.T) {

@@ -209,10 +209,9 @@ func newRecord(text string, maps []mapping, pid int, at time.Time) *record {
 	case KindNativeCrash, KindAbort, KindSignal:
 		rec.Signal, rec.Code, rec.Addr, rec.PC = int(r.signal), r.code, r.addr, r.pc
 		rec.Native = nativeFrames(r, maps)
-		rec.Fingerprint = cgoguard.Fingerprint("signal|"+strconv.Itoa(int(r.signal)), rec.Native)
+		rec.Fingerprint = cgoguard.SignalFingerprint(r.signal, rec.Native)
 	case KindUnrecoveredPanic:
-		// The rule of a recovered panic (incident.FromPanic).
-		rec.Fingerprint = cgoguard.Fingerprint(string(incident.KindPanic)+"|"+panicType(r.message), rec.GoStack)
+		rec.Fingerprint = incident.PanicFingerprint(panicType(r.message), rec.GoStack)
 	default:
 		// The error's text is not in the report (see parseReport): the
 		// function that threw stands for it.

@@ -196,20 +196,48 @@ func siteFrames(kind string, frames []cgoguard.Frame) []cgoguard.Frame {
 const maxStack = 64
 
 // panicType guesses the type of an unrecovered panic's value from the
-// runtime's report, for the fingerprint: a value the runtime prints as
-// "(T) v" has type T; a runtime error is a runtime.Error; anything else
-// is taken for a string (errors print as their text and cannot be told
-// apart from strings).
+// runtime's report, for the fingerprint (the report has the value's text,
+// not its type): a value printed as "(T) v" or "T(v)" has type T; the
+// runtime's own errors have the types the runtime panics with
+// (runtime.boundsError for an index out of range, *runtime.TypeAssertionError,
+// runtime.plainError for a write to a nil map, runtime.errorString for the
+// other runtime errors); anything else is taken for a string (an error
+// prints as its text and cannot be told from one).
 func panicType(message string) string {
 	v := strings.TrimPrefix(message, "panic: ")
-	v = strings.TrimSuffix(v, " [recovered]")
+	if i := strings.LastIndex(v, " [recovered"); i >= 0 {
+		v = v[:i]
+	}
 	switch {
 	case strings.HasPrefix(v, "("):
 		if end := strings.Index(v, ")"); end > 0 {
 			return v[1:end]
 		}
+	case strings.HasPrefix(v, "runtime error: index out of range"),
+		strings.HasPrefix(v, "runtime error: slice bounds out of range"):
+		return "runtime.boundsError"
 	case strings.HasPrefix(v, "runtime error: "):
-		return "runtime.Error"
+		return "runtime.errorString"
+	case strings.HasPrefix(v, "interface conversion: "):
+		return "*runtime.TypeAssertionError"
+	case plainErrors[v]:
+		return "runtime.plainError"
+	}
+	if m := namedValue.FindStringSubmatch(v); m != nil {
+		return m[1]
 	}
 	return "string"
 }
+
+// plainErrors are the runtime's panics of type runtime.plainError (printed
+// without "runtime error: ").
+var plainErrors = map[string]bool{
+	"assignment to entry in nil map": true,
+	"close of closed channel":        true,
+	"close of nil channel":           true,
+	"send on closed channel":         true,
+}
+
+// namedValue is how the runtime prints a value of a named basic type:
+// main.S("x"), pkg.Code(3).
+var namedValue = regexp.MustCompile(`^((?:[\w.-]+/)*[\w-]+\.[A-Za-z_]\w*)\(.*\)$`)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -117,10 +118,16 @@ func runScenario(name string) {
 	case "fatal":
 		crashAt()
 		concurrentMapWrites()
-	case "panic", "contained-panic":
+	case "panic", "contained-panic", "panic-index", "contained-panic-index", "panic-nil-map", "contained-panic-nil-map":
+		site := panicSite
+		if strings.HasSuffix(name, "-index") {
+			site = indexSite
+		} else if strings.HasSuffix(name, "-nil-map") {
+			site = nilMapSite
+		}
 		done := make(chan struct{})
 		crashAt()
-		go panicWorker(name == "contained-panic", done)
+		go panicWorker(strings.HasPrefix(name, "contained-"), site, done)
 		<-done
 	case "os-exit":
 		crashAt()
@@ -157,11 +164,11 @@ func concurrentMapWrites() {
 	select {}
 }
 
-// panicWorker panics at panicSite; with recoverIt the panic is recovered
-// and its incident's fingerprint printed.
+// panicWorker panics at site; with recoverIt the panic is recovered and
+// its incident's fingerprint printed.
 //
 //go:noinline
-func panicWorker(recoverIt bool, done chan struct{}) {
+func panicWorker(recoverIt bool, site func(), done chan struct{}) {
 	if recoverIt {
 		defer func() {
 			inc := incident.FromPanic(recover())
@@ -169,8 +176,18 @@ func panicWorker(recoverIt bool, done chan struct{}) {
 			close(done)
 		}()
 	}
-	panicSite()
+	site()
 }
 
 //go:noinline
 func panicSite() { panic("boom") }
+
+var sink []int
+
+//go:noinline
+func indexSite() { sink[len(sink)+5]++ }
+
+var nilMap map[string]int
+
+//go:noinline
+func nilMapSite() { nilMap["x"] = 1 }
