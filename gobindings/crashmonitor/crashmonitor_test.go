@@ -261,6 +261,23 @@ func TestUnguardedNativeFaultHasTheContainedFaultsFingerprint(t *testing.T) {
 	}
 }
 
+// A fault in a static function of a cgo preamble: its code is cgo's
+// wrapper's, and the record still names the faulting frame.
+func TestFaultInsideCgosWrapperKeepsItsFrame(t *testing.T) {
+	needCgo(t)
+	c := run(t, "native-preamble", runOpt{})
+	c.exitCode(t, 2)
+	rec := c.checkRecord(t, crashmonitor.KindNativeCrash)
+	frames, _ := rec["native_frames"].([]any)
+	if len(frames) != 1 || !strings.Contains(fmt.Sprint(frames[0]), "_Cfunc_preamble_null_write+0x") {
+		t.Errorf("native_frames %v; want the wrapper the fault is in", frames)
+	}
+	mods, _ := rec["native_modules"].([]any)
+	if len(mods) != 1 || mods[0].(map[string]any)["module"] != filepath.Base(os.Args[0]) {
+		t.Errorf("native_modules %v; want the program", mods)
+	}
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)

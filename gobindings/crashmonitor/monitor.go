@@ -246,8 +246,11 @@ func nativeFrames(r *report, maps []mapping) []cgoguard.Frame {
 		if fr.Function == "" {
 			fr.Function = names[i]
 		}
-		if f := fr.Function; strings.HasPrefix(f, "_cgo_") || strings.HasPrefix(f, "crosscall") ||
-			strings.HasPrefix(f, "runtime.") || strings.HasPrefix(f, "x_cgo_") {
+		// The faulting frame stays whatever its name: a static C function
+		// of a cgo preamble is inlined into cgo's wrapper
+		// (_cgo_<hash>_Cfunc_f), and the pc then names the wrapper.
+		if f := fr.Function; i > 0 && (strings.HasPrefix(f, "_cgo_") || strings.HasPrefix(f, "crosscall") ||
+			strings.HasPrefix(f, "runtime.") || strings.HasPrefix(f, "x_cgo_")) {
 			break
 		}
 		out = append(out, fr)

@@ -91,6 +91,10 @@ func runScenario(name string) {
 		}
 		crashAt()
 		unguarded.NullWrite()
+	case "native-preamble":
+		cgoguard.Init()
+		crashAt()
+		unguarded.PreambleNullWrite()
 	case "native-late-monitor":
 		// The program is gone before its monitor runs: the monitor names
 		// the frames from the modules the program had at Start.

@@ -10,3 +10,6 @@ func NullWrite() {}
 
 // Abort does nothing without cgo.
 func Abort() {}
+
+// PreambleNullWrite does nothing without cgo.
+func PreambleNullWrite() {}

@@ -7,6 +7,9 @@ package unguarded
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../../../tests/fixtures
 #include "cgg_fixtures.h"
+
+// A static function of the preamble: compiled into cgo's wrapper.
+static void preamble_null_write(void) { *(volatile int *)16 = 1; }
 */
 import "C"
 
@@ -23,3 +26,7 @@ func NullWrite() { C.cgg_fx_null_write(nil) }
 
 // Abort calls abort(), unguarded.
 func Abort() { C.cgg_fx_abort(nil) }
+
+// PreambleNullWrite writes through a null pointer in a static function of
+// the cgo preamble (inlined into cgo's _cgo_<hash>_Cfunc_ wrapper), unguarded.
+func PreambleNullWrite() { C.preamble_null_write() }
