@@ -96,6 +96,9 @@ func runMonitor(cfg *config) int {
 	// The program's terminal or service manager may signal the whole
 	// group; the monitor ends by itself right after the program.
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGQUIT)
+	// The monitor's work (reading the report, the modules' symbol tables)
+	// starts while the program is still dying: it yields the CPU to it.
+	lowerPriority()
 	defer writeMemStats()
 	pid, _ := strconv.Atoi(os.Getenv(envProgramPID))
 	crashPipe := os.NewFile(crashFD, "crash-report")
@@ -139,6 +142,13 @@ func runMonitor(cfg *config) int {
 			if err != nil {
 				crashCh <- crashText{string(buf), at}
 				return
+			}
+			if n < len(chunk) {
+				// The runtime writes its report a line at a time (about
+				// a thousand writes for a small one); the pipe holds them
+				// while the monitor waits, instead of being woken, and
+				// taking the CPU, for each.
+				time.Sleep(5 * time.Millisecond)
 			}
 		}
 	}()
