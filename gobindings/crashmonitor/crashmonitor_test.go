@@ -297,8 +297,8 @@ func TestAbortOutsideAGuard(t *testing.T) {
 		t.Errorf("stderr lacks Go's report:\n%s", c.stderr)
 	}
 	rec := c.checkRecord(t, crashmonitor.KindAbort)
-	if rec["signal"] != "SIGABRT" {
-		t.Errorf("signal %v", rec["signal"])
+	if rec["signal"] != "SIGABRT" || rec["fault_code"] != float64(-6) { // SI_TKILL
+		t.Errorf("signal %v, fault_code %v", rec["signal"], rec["fault_code"])
 	}
 	contained := run(t, "contained-abort", runOpt{})
 	fp, _ := contained.value("fingerprint")

@@ -69,7 +69,12 @@ func parseReport(text string) *report {
 	for ; i < len(lines) && !goroutineLine.MatchString(lines[i]); i++ {
 		if m := pcLine.FindStringSubmatch(lines[i]); m != nil && r.kind == KindSignal {
 			r.pc, _ = strconv.ParseUint(m[1][2:], 16, 64)
-			r.code, _ = strconv.Atoi(m[2])
+			// Printed unsigned: SI_TKILL (-6, an abort()) is 18446744073709551610.
+			if c, err := strconv.ParseUint(m[2], 10, 64); err == nil {
+				r.code = int(int64(c))
+			} else {
+				r.code, _ = strconv.Atoi(m[2])
+			}
 			if m[3] != "" {
 				r.addr, _ = strconv.ParseUint(m[3][2:], 16, 64)
 			}

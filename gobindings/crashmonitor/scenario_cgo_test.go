@@ -3,6 +3,8 @@
 package crashmonitor_test
 
 import (
+	"fmt"
+
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 )
@@ -21,5 +23,6 @@ func containedFingerprint(abort bool) string {
 	<-cgoguard.SymbolizerReady()
 	nf := cgoguard.Call(fixture.Fn, nil).(*cgoguard.NativeFault)
 	nf.Symbolize()
+	fmt.Printf("frames=%v\n", nf.Frames)
 	return nf.Fingerprint
 }

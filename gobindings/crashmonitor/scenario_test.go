@@ -117,6 +117,10 @@ func runScenario(name string) {
 		cgoguard.Init()
 		crashAt()
 		unguarded.Abort()
+	case "abort-traceback":
+		cgoguard.Init(cgoguard.WithCgoTraceback())
+		crashAt()
+		unguarded.Abort()
 	case "contained-abort":
 		fmt.Printf("fingerprint=%s\n", containedFingerprint(true))
 	case "fatal":
