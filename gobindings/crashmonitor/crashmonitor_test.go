@@ -396,6 +396,20 @@ func TestGoexitInMain(t *testing.T) {
 	t.Logf("record: %v", rec)
 }
 
+// kill -QUIT: the runtime's report of a fatal signal outside cgo.
+func TestFatalSignal(t *testing.T) {
+	c := run(t, "wait", runOpt{during: func(t testing.TB, c *exec.Cmd, token string) {
+		monitorPID(t, c, token)
+		c.Process.Signal(syscall.SIGQUIT)
+	}})
+	c.exitCode(t, 2)
+	rec := c.checkRecord(t, crashmonitor.KindSignal)
+	if rec["signal"] != "SIGQUIT" || !strings.HasPrefix(fmt.Sprint(rec["error"]), "cgoguard: native fault: SIGQUIT: quit") {
+		t.Errorf("signal %v, error %v", rec["signal"], rec["error"])
+	}
+	t.Logf("record: %v", rec)
+}
+
 func TestCleanExitLeavesNoRecordAndNoProcess(t *testing.T) {
 	for _, tc := range []struct {
 		scenario string

@@ -146,22 +146,6 @@ func signalNumber(name string) syscall.Signal {
 			return sig
 		}
 	}
-	switch name {
-	case "SIGQUIT":
-		return syscall.SIGQUIT
-	case "SIGSYS":
-		return syscall.SIGSYS
-	case "SIGKILL":
-		return syscall.SIGKILL
-	case "SIGTERM":
-		return syscall.SIGTERM
-	case "SIGINT":
-		return syscall.SIGINT
-	case "SIGHUP":
-		return syscall.SIGHUP
-	case "SIGPIPE":
-		return syscall.SIGPIPE
-	}
 	return 0
 }
 

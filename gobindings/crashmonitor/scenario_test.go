@@ -144,6 +144,8 @@ func runScenario(name string) {
 		crashAt()
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}
+	case "wait":
+		select {}
 	case "goexit":
 		crashAt()
 		runtime.Goexit()
