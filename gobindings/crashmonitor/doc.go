@@ -30,7 +30,10 @@
 // build ID) and hashed by cgoguard.Fingerprint, so a fault site has one
 // fingerprint whether a guard contained it in one run or it crashed the
 // process in another. With cgoguard.WithCgoTraceback the runtime's report
-// holds the whole native stack; without it, the faulting pc alone. Frames
+// holds the native stack as far as frame pointers lead (through a C library
+// built without them, the faulting pc alone: an unguarded abort() then has
+// one frame in libc and not the contained abort's fingerprint); without it,
+// the faulting pc alone. Frames
 // carry no file and line (the monitor reads no DWARF); cmd/cgoguard-symbolize
 // adds them from the record's native_modules. The type of an unrecovered
 // panic's value is not in the report: a value printed as "(T) v" has type
@@ -54,8 +57,9 @@
 //
 // # The clean-shutdown mark
 //
-// The runtime writes no report for os.Exit, runtime.Goexit in main, or
-// SIGKILL. The monitor tells those from a deliberate end by a mark: Shutdown
+// The runtime writes no report for os.Exit, runtime.Goexit in main,
+// SIGKILL, or a SIGTERM or SIGINT the program does not handle (a service
+// stops cleanly on them by returning from main). The monitor tells those from a deliberate end by a mark: Shutdown
 // (deferred in main, it runs when main returns) or Exit (Shutdown, then
 // os.Exit). An end without report and without mark is recorded as
 // exit_without_report. A Shutdown deferred in a main that panics marks
@@ -66,7 +70,8 @@
 //
 // The program never waits for the monitor. The crash pipe is non-blocking
 // and 1 MiB large: a monitor that is stopped or gone costs a report its
-// tail, never the program its exit. The monitor is in its own process group
+// tail, never the program its exit. The monitor reads the report in
+// batches, not woken for each of the runtime's writes, and runs at nice 10. The monitor is in its own process group
 // and ignores SIGINT, SIGTERM, SIGHUP and SIGQUIT, so a ^C or a service
 // manager's SIGTERM to the group ends the program and leaves the monitor to
 // record it; it ends as soon as it has (a hook gets WithHookTimeout, 10 s
@@ -74,8 +79,8 @@
 // child process holds the pipes open, the monitor sees the program's end by
 // being re-parented (within 1.2 s).
 //
-// Under go test, call Start from TestMain: the monitor is the test binary
-// run with -test.run=^$. CGOGUARD_CRASHMONITOR=off (or Enabled(false))
+// Under go test, call Start from TestMain and end it with Exit(m.Run()):
+// the monitor is the test binary run with -test.run=^$. CGOGUARD_CRASHMONITOR=off (or Enabled(false))
 // turns the monitor off. The package needs no cgo and works in static
 // binaries.
 package crashmonitor
