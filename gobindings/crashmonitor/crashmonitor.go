@@ -115,10 +115,10 @@ var (
 //
 // Start costs the program a fork and exec of its own executable and a read
 // of /proc/self/maps (0.7 ms) and nothing afterwards: no goroutine, no
-// timer. It returns an error
-// when the monitor cannot be started (the program then runs unmonitored),
-// ErrStarted on a second call, and nil without starting anything when
-// disabled (Enabled(false), CGOGUARD_CRASHMONITOR=off).
+// timer. It returns an error when the monitor cannot be started (the
+// program then runs unmonitored), ErrStarted on a second call, and nil
+// without starting anything when disabled (Enabled(false),
+// CGOGUARD_CRASHMONITOR=off).
 //
 // Under go test, call it from TestMain before m.Run, and end TestMain with
 // Exit(m.Run()): the monitor is the test binary re-executed with

@@ -278,6 +278,68 @@ func TestFaultInsideCgosWrapperKeepsItsFrame(t *testing.T) {
 	}
 }
 
+// A static binary, with cgo (glibc linked in) and without: the monitor
+// starts and records the crash; with cgo, the native frame is named from
+// the binary's own symbol table.
+func TestStaticBinaries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two programs")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	for _, tc := range []struct {
+		name, crash, kind string
+		env, flags        []string
+	}{
+		{"cgo-static", "native", crashmonitor.KindNativeCrash, []string{"CGO_ENABLED=1"}, []string{"-ldflags=-linkmode=external -extldflags=-static"}},
+		{"no-cgo", "panic", crashmonitor.KindUnrecoveredPanic, []string{"CGO_ENABLED=0"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.crash == "native" && !unguarded.Available {
+				t.Skip("needs cgo")
+			}
+			bin := filepath.Join(t.TempDir(), "program")
+			build := exec.Command(goTool, append(append([]string{"build", "-o", bin}, tc.flags...), "./testdata/program")...)
+			build.Env = append(os.Environ(), tc.env...)
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("build: %v\n%s", err, out)
+			}
+			if out, _ := exec.Command("readelf", "-lW", bin).Output(); bytes.Contains(out, []byte("INTERP")) {
+				t.Fatalf("%s is not static", bin)
+			}
+			cmd := exec.Command(bin, tc.crash)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			cmd.Env = append(os.Environ(), crashmonitor.EnvDisable+"=on")
+			watchdog := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+			err := cmd.Run()
+			watchdog.Stop()
+			if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || st.ExitStatus() != 2 {
+				t.Fatalf("program ended with %v; want exit status 2\n%s", err, stderr.String())
+			}
+			// Run returns once the monitor too has closed stderr.
+			var rec map[string]any
+			for _, line := range strings.Split(stderr.String(), "\n") {
+				var r map[string]any
+				if json.Unmarshal([]byte(line), &r) == nil && r["origin"] == crashmonitor.OriginCrash {
+					rec = r
+				}
+			}
+			if rec == nil || rec["kind"] != tc.kind {
+				t.Fatalf("record %v; want kind %s\n%s", rec, tc.kind, stderr.String())
+			}
+			if tc.crash == "native" {
+				frames, _ := rec["native_frames"].([]any)
+				if len(frames) == 0 || !strings.HasPrefix(fmt.Sprint(frames[0]), "cgg_fx_null_write+0x") {
+					t.Errorf("native_frames %v", frames)
+				}
+			}
+		})
+	}
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
