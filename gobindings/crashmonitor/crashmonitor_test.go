@@ -362,6 +362,13 @@ func TestAbortOutsideAGuard(t *testing.T) {
 	if rec["signal"] != "SIGABRT" || rec["fault_code"] != float64(-6) { // SI_TKILL
 		t.Errorf("signal %v, fault_code %v", rec["signal"], rec["fault_code"])
 	}
+	again := run(t, "abort", runOpt{}).checkRecord(t, crashmonitor.KindAbort)
+	if again["fingerprint"] != rec["fingerprint"] {
+		t.Errorf("two runs of one abort gave fingerprints %v and %v", rec["fingerprint"], again["fingerprint"])
+	}
+	// Through a C library without frame pointers the report holds the
+	// faulting pc in libc alone, so the contained abort's fingerprint
+	// (which names abort's caller) is not expected here.
 	contained := run(t, "contained-abort", runOpt{})
 	fp, _ := contained.value("fingerprint")
 	t.Logf("record: %v; contained abort's fingerprint %s", rec, fp)
@@ -599,6 +606,15 @@ func TestSlowHookDoesNotKeepTheMonitor(t *testing.T) {
 	}
 	if names, _ := filepath.Glob(filepath.Join(c.spool, "*.json")); len(names) != 1 {
 		t.Errorf("spool %v; want the undelivered record kept for the next start", names)
+	}
+	// The next start logs it and calls its (working) hook, marked Previous.
+	next := run(t, "clean", runOpt{spool: c.spool})
+	if len(next.hooks) != 1 || next.hooks[0].ID != rec["incident_id"] || !next.hooks[0].Previous ||
+		next.hooks[0].Fingerprint != rec["fingerprint"] || next.hooks[0].Kind != crashmonitor.KindNativeCrash {
+		t.Errorf("next start's hook calls %+v; want one of incident %v, Previous", next.hooks, rec["incident_id"])
+	}
+	if names, _ := filepath.Glob(filepath.Join(c.spool, "*")); len(names) != 0 {
+		t.Errorf("spool not emptied: %v", names)
 	}
 }
 
