@@ -591,6 +591,23 @@ func TestMonitorThatDoesNotReadNeverHoldsTheProgram(t *testing.T) {
 	}
 }
 
+// A clean end after the monitor died: Shutdown's write to the control
+// pipe fails (no SIGPIPE: not stdout or stderr) and the program exits 0.
+func TestCleanExitAfterTheMonitorDied(t *testing.T) {
+	c := run(t, "clean-when-told", runOpt{during: func(t testing.TB, c *exec.Cmd, token string) {
+		mon := monitorPID(t, c, token)
+		syscall.Kill(mon, syscall.SIGKILL)
+		for len(processesWith(token)) > 1 {
+			time.Sleep(5 * time.Millisecond) // until it is gone (a zombie has no environment)
+		}
+		c.Process.Signal(syscall.SIGUSR1)
+	}})
+	c.exitCode(t, 0)
+	if len(c.records) != 0 {
+		t.Errorf("records %v", c.records)
+	}
+}
+
 func TestSlowHookDoesNotKeepTheMonitor(t *testing.T) {
 	needCgo(t)
 	c := run(t, "slow-hook", runOpt{}) // fails if the monitor stays 15 s

@@ -146,6 +146,8 @@ func runScenario(name string) {
 		select {}
 	case "wait":
 		select {}
+	case "clean-when-told":
+		<-told
 	case "goexit":
 		crashAt()
 		runtime.Goexit()
