@@ -36,7 +36,12 @@ func readMappings(pid int) []mapping {
 
 // parseMappings reads the executable file mappings of a maps file's text.
 func parseMappings(r io.Reader) []mapping {
-	bases := map[string]uint64{}
+	// A module's base is the start of the loader's mapping of the file's
+	// first page: the last mapping of the file at offset 0 that starts at
+	// or below its executable segment. The program may map the file
+	// elsewhere too (a symbolizer reading a symbol table), which is why
+	// the lowest mapping of the path will not do.
+	lastFirst := map[string]uint64{}
 	var out []mapping
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -51,19 +56,21 @@ func parseMappings(r io.Reader) []mapping {
 		}
 		start, err1 := strconv.ParseUint(lo, 16, 64)
 		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil {
+		offset, err3 := strconv.ParseUint(fields[2], 16, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
 			continue
 		}
 		path := fields[5]
-		if b, seen := bases[path]; !seen || start < b {
-			bases[path] = start
+		if offset == 0 {
+			lastFirst[path] = start // maps are sorted by address
 		}
 		if strings.Contains(fields[1], "x") {
-			out = append(out, mapping{start: start, end: end, path: path})
+			base, seen := lastFirst[path]
+			if !seen {
+				base = start - offset
+			}
+			out = append(out, mapping{start: start, end: end, path: path, base: base})
 		}
-	}
-	for i := range out {
-		out[i].base = bases[out[i].path]
 	}
 	return out
 }
