@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,7 +172,7 @@ func (f *NativeFault) computeFingerprint(frames []Frame) string {
 		// unwinder's search phase): the Go call site identifies it.
 		return Fingerprint("c++exception|"+typ, f.GoStack[:min(len(f.GoStack), 1)])
 	}
-	return Fingerprint("signal|"+strconv.Itoa(int(f.Signal)), frames)
+	return SignalFingerprint(f.Signal, frames)
 }
 
 // Symbolized reports whether the fault's names are filled in (Symbolize

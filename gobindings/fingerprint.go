@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // fingerprintFrames is how many innermost frames identify a site.
@@ -66,6 +67,15 @@ func Fingerprint(what string, frames []Frame) string {
 	}
 	sum := sha256.Sum256(buf)
 	return hex.EncodeToString(sum[:8])
+}
+
+// SignalFingerprint is the fingerprint of a native fault raised by sig whose
+// native frames, innermost first and named from the symbol tables, are
+// frames: NativeFault.Fingerprint of a contained fault, and the crash
+// monitor's (gobindings/crashmonitor) of the same fault when it crashed an
+// unguarded process, so that one site has one fingerprint either way.
+func SignalFingerprint(sig syscall.Signal, frames []Frame) string {
+	return Fingerprint("signal|"+strconv.Itoa(int(sig)), frames)
 }
 
 // moduleKey is how a native frame's module enters a fingerprint: see

@@ -6,7 +6,9 @@ import (
 )
 
 // signalNames are the signals a native fault can carry (the C shim's signal
-// table), by their conventional names.
+// table, and the other signals that make the Go runtime write a crash
+// report, which a crash monitor's record carries), by their conventional
+// names.
 var signalNames = map[syscall.Signal]string{
 	syscall.SIGSEGV: "SIGSEGV",
 	syscall.SIGBUS:  "SIGBUS",
@@ -14,6 +16,8 @@ var signalNames = map[syscall.Signal]string{
 	syscall.SIGILL:  "SIGILL",
 	syscall.SIGTRAP: "SIGTRAP",
 	syscall.SIGABRT: "SIGABRT",
+	syscall.SIGQUIT: "SIGQUIT",
+	syscall.SIGSYS:  "SIGSYS",
 }
 
 // SignalName returns the conventional name of sig ("SIGSEGV") for the

@@ -15,6 +15,8 @@ func TestSignalName(t *testing.T) {
 		syscall.SIGILL:  "SIGILL",
 		syscall.SIGTRAP: "SIGTRAP",
 		syscall.SIGABRT: "SIGABRT",
+		syscall.SIGQUIT: "SIGQUIT",
+		syscall.SIGSYS:  "SIGSYS",
 		syscall.SIGUSR1: "SIG10",
 		0:               "SIG0",
 	} {

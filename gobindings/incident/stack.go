@@ -90,6 +90,15 @@ func capFrames(fs []cgoguard.Frame) []cgoguard.Frame {
 	return fs
 }
 
+// PanicFingerprint is the fingerprint of a Go panic whose value has type
+// typ (as reflect names it: "string", "*errors.errorString",
+// "runtime.boundsError") and whose stack, from the function that panicked
+// outwards, is stack: FromPanic's, and the crash monitor's
+// (gobindings/crashmonitor) of the same panic when no recover stopped it.
+func PanicFingerprint(typ string, stack []cgoguard.Frame) string {
+	return fingerprint(string(KindPanic), typ, stack)
+}
+
 // fingerprint of a Go panic or error: its kind, its value's type and the
 // function names of its stack (cgoguard.Fingerprint: no addresses, no line
 // numbers, so stable across runs and builds of the same code).

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package crashmonitor
+
+func growPipe(fd int) {}
+
+func lowerPriority() {}
