@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
-	"sync"
 	"testing"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
@@ -40,30 +38,6 @@ func TestNativeFaultCopiedByValue(t *testing.T) {
 	if c := v.Clone(); !c.Symbolized() || c.Fingerprint != nf.Fingerprint {
 		t.Errorf("Clone of a copy: Symbolized %v, Fingerprint %q", c.Symbolized(), c.Fingerprint)
 	}
-}
-
-// NativeFault holds nothing that go vet's copylocks check counts as a lock
-// (a type with Lock and Unlock methods, or one of sync/atomic's types) by
-// value, at any depth: the check above in terms of the type, whatever a
-// later field adds.
-func TestNativeFaultHoldsNoLockByValue(t *testing.T) {
-	locker := reflect.TypeFor[sync.Locker]()
-	var walk func(typ reflect.Type, path string)
-	walk = func(typ reflect.Type, path string) {
-		if reflect.PointerTo(typ).Implements(locker) || typ.PkgPath() == "sync/atomic" {
-			t.Errorf("NativeFault%s is a %s: a lock held by value", path, typ)
-			return
-		}
-		switch typ.Kind() {
-		case reflect.Struct:
-			for i := range typ.NumField() {
-				walk(typ.Field(i).Type, path+"."+typ.Field(i).Name)
-			}
-		case reflect.Array:
-			walk(typ.Elem(), path+"[]")
-		}
-	}
-	walk(reflect.TypeFor[cgoguard.NativeFault](), "")
 }
 
 // A copy made before the fault is symbolized is a fault of its own:

@@ -61,12 +61,11 @@ var symbolBuffers = sync.Pool{New: func() any { return new(C.cgg_symbol) }}
 // Symbolize before reading files and lines; it blocks while the debug
 // information loads.
 func (f *NativeFault) Symbolize() {
-	if f.symbolized.Load() {
+	if f.Symbolized() {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.symbolized.Load() {
+	defer f.lock()()
+	if f.Symbolized() {
 		return
 	}
 	if !f.named {
@@ -88,14 +87,13 @@ func (f *NativeFault) Symbolize() {
 	}
 	f.Frames = frames
 	f.named = true
-	f.symbolized.Store(true)
+	f.setSymbolized()
 }
 
 // nameFromSymbols names the fault's frames from the symbol tables only (see
 // Symbolize): what a fault carries before the symbolizer is warm.
 func (f *NativeFault) nameFromSymbols() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	defer f.lock()()
 	if f.named {
 		return
 	}
@@ -106,7 +104,7 @@ func (f *NativeFault) nameFromSymbols() {
 }
 
 // symbolFrames returns the fault's native frames named from the symbol
-// tables, cut where cgoguard's own frames start (f.mu held).
+// tables, cut where cgoguard's own frames start (f.lock held).
 func (f *NativeFault) symbolFrames() []Frame {
 	shimModuleOnce.Do(findShimModule)
 	frames := namesFromSymbols(f.Frames, f.Exception)
@@ -189,12 +187,12 @@ func namesFromSymbols(raw []Frame, exception bool) []Frame {
 // Symbolize(false), so such subscribers call it only when AutoSymbolize
 // reports true.
 func (f *NativeFault) WhenSymbolized(fn func(*NativeFault)) {
-	if f.symbolized.Load() {
+	if f.Symbolized() {
 		fn(f)
 		return
 	}
 	c := f.Clone()
-	if c.symbolized.Load() {
+	if c.Symbolized() {
 		fn(c)
 		return
 	}
