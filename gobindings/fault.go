@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // ErrNativeFault matches every contained native fault and C++ exception:
@@ -75,10 +76,17 @@ type NativeFault struct {
 	ThreadID    int       // kernel thread id of the faulting thread
 	Time        time.Time // when the fault was reported to Go
 
-	mu         sync.Mutex  // serializes Symbolize
-	symbolized atomic.Bool // Symbolize has filled in the names, files and lines
-	named      bool        // Frames, GoStack and Fingerprint are named (mu held)
-	goPCs      []uintptr   // raw Go stack, resolved into GoStack by Symbolize
+	// mu serializes Symbolize (see lock). It is behind a pointer so that a
+	// NativeFault stays a value that can be copied (v := *nf): copies share
+	// it, which only serializes their symbolization.
+	mu *sync.Mutex
+	// symbolized is 1 once Symbolize has filled in the names, files and
+	// lines; read and written with sync/atomic's functions rather than held
+	// as an atomic.Bool, which go vet's copylocks forbids copying. A copy
+	// takes the state of the fault at the moment it was made.
+	symbolized uint32
+	named      bool      // Frames, GoStack and Fingerprint are named (mu held)
+	goPCs      []uintptr // raw Go stack, resolved into GoStack by Symbolize
 	// goPCsInCallback: goPCs was recorded inside the report callback and
 	// starts with the callback's own frames.
 	goPCsInCallback bool
@@ -178,21 +186,38 @@ func (f *NativeFault) computeFingerprint(frames []Frame) string {
 // Symbolized reports whether the fault's names are filled in (Symbolize
 // has run). Once it returns true, reading Frames, GoStack and Fingerprint
 // from any goroutine is safe without calling Symbolize.
-func (f *NativeFault) Symbolized() bool { return f.symbolized.Load() }
+func (f *NativeFault) Symbolized() bool { return atomic.LoadUint32(&f.symbolized) != 0 }
+
+// setSymbolized records that Symbolize has filled in the names (f.lock
+// held).
+func (f *NativeFault) setSymbolized() { atomic.StoreUint32(&f.symbolized, 1) }
+
+// lock locks the mutex that serializes f's symbolization and returns its
+// unlock. Faults cgoguard makes have their mutex from the start; one built
+// by hand gets it on first use (the first that installs one wins).
+func (f *NativeFault) lock() (unlock func()) {
+	p := (*unsafe.Pointer)(unsafe.Pointer(&f.mu))
+	mu := (*sync.Mutex)(atomic.LoadPointer(p))
+	if mu == nil {
+		atomic.CompareAndSwapPointer(p, nil, unsafe.Pointer(new(sync.Mutex)))
+		mu = (*sync.Mutex)(atomic.LoadPointer(p))
+	}
+	mu.Lock()
+	return mu.Unlock
+}
 
 // Clone returns an independent copy of f, symbolized if f is: a value to
 // keep (in a log queue, a cluster) that stays as it is while f is
 // symbolized by another goroutine.
 func (f *NativeFault) Clone() *NativeFault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	defer f.lock()()
 	c := &NativeFault{
 		Signal: f.Signal, Exception: f.Exception, Code: f.Code, Addr: f.Addr, PC: f.PC, SP: f.SP,
 		Frames: append([]Frame(nil), f.Frames...), Truncated: f.Truncated,
 		GoStack: append([]Frame(nil), f.GoStack...), Message: f.Message, Fingerprint: f.Fingerprint,
 		ID: f.ID, ThreadID: f.ThreadID, Time: f.Time,
 		goPCs: f.goPCs, goPCsInCallback: f.goPCsInCallback, named: f.named,
+		mu: new(sync.Mutex), symbolized: atomic.LoadUint32(&f.symbolized),
 	}
-	c.symbolized.Store(f.symbolized.Load())
 	return c
 }

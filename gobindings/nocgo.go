@@ -90,13 +90,12 @@ func AutoSymbolize() bool { return true }
 // Symbolize computes the fingerprint of a fault built by hand; there is no
 // native code to name.
 func (f *NativeFault) Symbolize() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.symbolized.Load() {
+	defer f.lock()()
+	if f.Symbolized() {
 		return
 	}
 	f.Fingerprint = f.computeFingerprint(f.Frames)
-	f.symbolized.Store(true)
+	f.setSymbolized()
 }
 
 // WhenSymbolized symbolizes f and calls fn with it.

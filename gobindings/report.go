@@ -114,6 +114,7 @@ func newNativeFault(rec *C.cgg_fault, inCallback bool) *NativeFault {
 		ThreadID: int(rec.thread_id),
 		Message:  C.GoString(&rec.what[0]),
 		Time:     time.Now(),
+		mu:       new(sync.Mutex),
 	}
 	if rec.signo == C.CGG_CXX_EXCEPTION {
 		nf.Exception = true

@@ -5,11 +5,15 @@ package cgoguard
 import "C"
 
 import (
+	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"github.com/cgoguard/cgoguard/gobindings/internal/debugobject"
 )
 
 // Symbolized native frames are cached here by (pc, is-return-address), on
@@ -51,7 +55,7 @@ var symbolBuffers = sync.Pool{New: func() any { return new(C.cgg_symbol) }}
 // unless the symbolizer is warm (see SymbolizerReady): the first
 // symbolization of a large binary reads the debug information of its native
 // code (about 0.1-0.2 s for 42 MB, the native debug object written first:
-// see debugobject.go). A fault that comes before that is named from the
+// see internal/debugobject). A fault that comes before that is named from the
 // symbol tables alone, which takes about a millisecond: Frames carry
 // Function, Offset, Module, ModuleOffset and BuildID, Fingerprint is set and
 // GoStack is named, but File and Line are empty and Symbolized reports
@@ -61,12 +65,11 @@ var symbolBuffers = sync.Pool{New: func() any { return new(C.cgg_symbol) }}
 // Symbolize before reading files and lines; it blocks while the debug
 // information loads.
 func (f *NativeFault) Symbolize() {
-	if f.symbolized.Load() {
+	if f.Symbolized() {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.symbolized.Load() {
+	defer f.lock()()
+	if f.Symbolized() {
 		return
 	}
 	if !f.named {
@@ -88,14 +91,13 @@ func (f *NativeFault) Symbolize() {
 	}
 	f.Frames = frames
 	f.named = true
-	f.symbolized.Store(true)
+	f.setSymbolized()
 }
 
 // nameFromSymbols names the fault's frames from the symbol tables only (see
 // Symbolize): what a fault carries before the symbolizer is warm.
 func (f *NativeFault) nameFromSymbols() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	defer f.lock()()
 	if f.named {
 		return
 	}
@@ -106,7 +108,7 @@ func (f *NativeFault) nameFromSymbols() {
 }
 
 // symbolFrames returns the fault's native frames named from the symbol
-// tables, cut where cgoguard's own frames start (f.mu held).
+// tables, cut where cgoguard's own frames start (f.lock held).
 func (f *NativeFault) symbolFrames() []Frame {
 	shimModuleOnce.Do(findShimModule)
 	frames := namesFromSymbols(f.Frames, f.Exception)
@@ -189,12 +191,12 @@ func namesFromSymbols(raw []Frame, exception bool) []Frame {
 // Symbolize(false), so such subscribers call it only when AutoSymbolize
 // reports true.
 func (f *NativeFault) WhenSymbolized(fn func(*NativeFault)) {
-	if f.symbolized.Load() {
+	if f.Symbolized() {
 		fn(f)
 		return
 	}
 	c := f.Clone()
-	if c.symbolized.Load() {
+	if c.Symbolized() {
 		fn(c)
 		return
 	}
@@ -451,6 +453,24 @@ func moduleBuildID(module string, pc uintptr) string {
 	}
 	buildIDs.Store(module, id)
 	return id
+}
+
+// useNativeDebugObject writes the native debug object of the running
+// program (see internal/debugobject) to an unnamed temporary file and hands
+// it to the C shim's symbolizer, which opens it again through /proc/self/fd
+// and keeps it open. It must run before the first symbolization; on any
+// failure the symbolizer reads the program itself.
+func useNativeDebugObject() {
+	exe, err := os.Executable()
+	if err != nil {
+		return
+	}
+	object, _, err := debugobject.Write(exe, os.TempDir())
+	if err != nil {
+		return
+	}
+	defer object.Close()
+	setProgramDebugFile(fmt.Sprintf("/proc/self/fd/%d", object.Fd()))
 }
 
 // setProgramDebugFile makes the C symbolizer read the program's symbols and

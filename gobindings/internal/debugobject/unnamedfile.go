@@ -1,6 +1,4 @@
-//go:build cgo
-
-package cgoguard
+package debugobject
 
 import (
 	"os"

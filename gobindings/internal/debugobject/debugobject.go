@@ -1,9 +1,7 @@
-//go:build cgo
-
-package cgoguard
-
-// The native debug object: what the C shim's symbolizer needs of a Go
-// program's DWARF, without Go's part.
+// Package debugobject writes a Go program's native debug object: what the
+// C shim's symbolizer needs of the program's DWARF, without Go's part. It
+// owns the ELF and DWARF rewriting and the unnamed temporary file the object
+// lives in; handing the object to the symbolizer is the caller's.
 //
 // Why: the shim names native frames with libbacktrace, which on its first
 // lookup decompresses and indexes the whole DWARF of the program. In a Go
@@ -12,10 +10,10 @@ package cgoguard
 // address tables that go with it), which the Go runtime names by itself;
 // loading it all cost about 50 MiB of RSS. libbacktrace cannot be told to
 // skip compile units, but it can be given another file for the program
-// (cgg_symbolize_set_program_debug_file). So before the first lookup this
-// writes a copy of the program's symbol table and DWARF in which each run of
-// Go compile units is replaced by one empty unit of the same length, and
-// only the line programs of the kept units are copied.
+// (cgg_symbolize_set_program_debug_file). So before the first lookup the
+// caller has Write make a copy of the program's symbol table and DWARF in
+// which each run of Go compile units is replaced by one empty unit of the
+// same length, and only the line programs of the kept units are copied.
 //
 // Every kept byte stays at its offset within its section (the Go parts are
 // holes in a sparse file), so no reference between sections needs rewriting:
@@ -25,7 +23,9 @@ package cgoguard
 // elf.File.DWARF decompresses and keeps every DWARF section in the Go heap at
 // once, the very cost (tens of MiB) this object exists to avoid. Anything
 // unexpected (64-bit DWARF, an unknown attribute form, no symbol table) makes
-// it give up, and the program itself is read as before.
+// Write give up (ErrNoObject), and the caller leaves the symbolizer reading
+// the program itself.
+package debugobject
 
 import (
 	"bufio"
@@ -56,37 +56,21 @@ var wholeDebugSections = []string{
 	".debug_str_offsets", ".debug_ranges", ".debug_rnglists",
 }
 
-var errNoNativeDebugObject = errors.New("cgoguard: no native debug object")
+// ErrNoObject is wrapped by the errors of Write for a program it cannot
+// make a debug object of (not 64-bit little-endian ELF, no DWARF or symbol
+// table, DWARF it does not read).
+var ErrNoObject = errors.New("cgoguard: no native debug object")
 
-// nativeDebugObjectStats describes the debug object the symbolizer uses (for
-// benchmarks and tests): the bytes written, the compile units kept and
-// dropped; or why there is none.
-var nativeDebugObjectStats struct {
-	written, kept, dropped int
-	err                    error
+// Stats describes a debug object Write made (for benchmarks and tests).
+type Stats struct {
+	Written int // bytes written (the rest of the file is holes)
+	Kept    int // compile units copied
+	Dropped int // runs of Go compile units replaced by an empty unit
 }
 
-// useNativeDebugObject writes the native debug object of the running
-// program to an unnamed temporary file and hands it to the C shim's
-// symbolizer, which opens it again through /proc/self/fd and keeps it open.
-// It must run before the first symbolization; on any failure the program
-// itself is read.
-func useNativeDebugObject() {
-	exe, err := os.Executable()
-	if err == nil {
-		var object *os.File
-		object, err = writeNativeDebugObject(exe, os.TempDir())
-		if err == nil {
-			err = setProgramDebugFile(fmt.Sprintf("/proc/self/fd/%d", object.Fd()))
-			object.Close()
-		}
-	}
-	nativeDebugObjectStats.err = err
-}
-
-// debugObjectCreated, when set (by tests), is called with the debug object
-// as soon as the file exists.
-var debugObjectCreated func(*os.File)
+// created, when set (by tests), is called with the debug object as soon as
+// the file exists.
+var created func(*os.File)
 
 // debugObjectSection is one section of the debug object being written.
 type debugObjectSection struct {
@@ -98,24 +82,30 @@ type debugObjectSection struct {
 	nameOffset     uint32
 }
 
-// writeNativeDebugObject writes the native debug object of the program exe
-// into a new file in dir and returns it open, without a name: a process
-// that ends at any moment (a short-lived command, a crash) leaves nothing
-// behind in dir. The caller closes it.
-func writeNativeDebugObject(exe, dir string) (*os.File, error) {
-	nativeDebugObjectStats.written, nativeDebugObjectStats.kept, nativeDebugObjectStats.dropped = 0, 0, 0
+// Write writes the native debug object of the program exe into a new file
+// in dir and returns it open, without a name: a process that ends at any
+// moment (a short-lived command, a crash) leaves nothing behind in dir. The
+// caller closes it; the symbolizer can open it again as
+// /proc/self/fd/<fd> meanwhile.
+func Write(exe, dir string) (*os.File, Stats, error) {
+	var st Stats
+	out, err := write(exe, dir, &st)
+	return out, st, err
+}
+
+func write(exe, dir string, st *Stats) (*os.File, error) {
 	f, err := elf.Open(exe)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
-		return nil, fmt.Errorf("%w: %s is not 64-bit little-endian ELF", errNoNativeDebugObject, exe)
+		return nil, fmt.Errorf("%w: %s is not 64-bit little-endian ELF", ErrNoObject, exe)
 	}
 	info, line, abbrevSec := f.Section(".debug_info"), f.Section(".debug_line"), f.Section(".debug_abbrev")
 	symtab, strtab := f.Section(".symtab"), f.Section(".strtab")
 	if info == nil || abbrevSec == nil || symtab == nil || strtab == nil || symtab.Link >= uint32(len(f.Sections)) || f.Sections[symtab.Link] != strtab {
-		return nil, fmt.Errorf("%w: %s has no DWARF or no symbol table", errNoNativeDebugObject, exe)
+		return nil, fmt.Errorf("%w: %s has no DWARF or no symbol table", ErrNoObject, exe)
 	}
 	abbrev, err := abbrevSec.Data()
 	if err != nil {
@@ -156,15 +146,15 @@ func writeNativeDebugObject(exe, dir string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if debugObjectCreated != nil {
-		debugObjectCreated(out)
+	if created != nil {
+		created(out)
 	}
 	fail := func(err error) (*os.File, error) {
 		out.Close()
 		return nil, err
 	}
 
-	stmtLists, written, err := writeNativeUnits(info, abbrev, io.NewOffsetWriter(out, int64(infoOut.offset)))
+	stmtLists, written, err := writeNativeUnits(info, abbrev, io.NewOffsetWriter(out, int64(infoOut.offset)), st)
 	if err != nil {
 		return fail(err)
 	}
@@ -181,22 +171,22 @@ func writeNativeDebugObject(exe, dir string) (*os.File, error) {
 			return fail(err)
 		}
 		if uint64(n) != c.dst.size {
-			return fail(fmt.Errorf("%w: section %s: %d of %d bytes", errNoNativeDebugObject, c.src.Name, n, c.dst.size))
+			return fail(fmt.Errorf("%w: section %s: %d of %d bytes", ErrNoObject, c.src.Name, n, c.dst.size))
 		}
 		written += int(n)
 	}
 	if err := writeDebugObjectHeaders(out, f, sections, next); err != nil {
 		return fail(err)
 	}
-	nativeDebugObjectStats.written = written
+	st.Written = written
 	return out, nil
 }
 
 // writeNativeUnits copies the compile units of .debug_info that are not Go's
 // to w at their offsets, replaces each run of Go units with one empty unit
 // spanning it, and returns the .debug_line offsets of the kept units and the
-// bytes written.
-func writeNativeUnits(info *elf.Section, abbrev []byte, w *io.OffsetWriter) (stmtLists []uint64, written int, err error) {
+// bytes written; st counts the units kept and dropped.
+func writeNativeUnits(info *elf.Section, abbrev []byte, w *io.OffsetWriter, st *Stats) (stmtLists []uint64, written int, err error) {
 	r := bufio.NewReaderSize(info.Open(), unitPeekSize)
 	var (
 		off                     uint64
@@ -212,7 +202,7 @@ func writeNativeUnits(info *elf.Section, abbrev []byte, w *io.OffsetWriter) (stm
 		dropping = false
 		n, err := writeEmptyUnit(w, dropStart, off-dropStart, dropAbbrev)
 		written += n
-		nativeDebugObjectStats.dropped++
+		st.Dropped++
 		return err
 	}
 	for off < info.Size {
@@ -221,7 +211,7 @@ func writeNativeUnits(info *elf.Section, abbrev []byte, w *io.OffsetWriter) (stm
 		}
 		length := uint64(binary.LittleEndian.Uint32(lengthField[:]))
 		if length >= 0xfffffff0 {
-			return nil, 0, fmt.Errorf("%w: 64-bit DWARF", errNoNativeDebugObject)
+			return nil, 0, fmt.Errorf("%w: 64-bit DWARF", ErrNoObject)
 		}
 		headerAndFirstEntryPeek, _ = r.Peek(int(min(length, unitPeekSize)))
 		u, err := parseUnitStart(headerAndFirstEntryPeek, abbrev)
@@ -250,7 +240,7 @@ func writeNativeUnits(info *elf.Section, abbrev []byte, w *io.OffsetWriter) (stm
 				return nil, 0, io.ErrUnexpectedEOF
 			}
 			written += 4 + int(n)
-			nativeDebugObjectStats.kept++
+			st.Kept++
 			if u.hasStmtList {
 				stmtLists = append(stmtLists, u.stmtList)
 			}
@@ -267,7 +257,7 @@ func writeNativeUnits(info *elf.Section, abbrev []byte, w *io.OffsetWriter) (stm
 func writeEmptyUnit(w *io.OffsetWriter, off, size, abbrevOffset uint64) (int, error) {
 	const headerSize = 4 + 2 + 1 + 1 + 4 + 1
 	if size < headerSize || size-4 >= 0xfffffff0 {
-		return 0, fmt.Errorf("%w: a run of Go units of %d bytes", errNoNativeDebugObject, size)
+		return 0, fmt.Errorf("%w: a run of Go units of %d bytes", ErrNoObject, size)
 	}
 	var unit [headerSize]byte
 	binary.LittleEndian.PutUint32(unit[0:], uint32(size-4))
@@ -290,7 +280,7 @@ func copyLinePrograms(line *elf.Section, offsets []uint64, w *io.OffsetWriter) (
 	var lengthField [4]byte
 	for _, off := range offsets {
 		if off < pos {
-			return 0, fmt.Errorf("%w: overlapping line programs", errNoNativeDebugObject)
+			return 0, fmt.Errorf("%w: overlapping line programs", ErrNoObject)
 		}
 		if _, err := r.Discard(int(off - pos)); err != nil {
 			return 0, err
@@ -300,7 +290,7 @@ func copyLinePrograms(line *elf.Section, offsets []uint64, w *io.OffsetWriter) (
 		}
 		length := uint64(binary.LittleEndian.Uint32(lengthField[:]))
 		if length >= 0xfffffff0 {
-			return 0, fmt.Errorf("%w: 64-bit DWARF", errNoNativeDebugObject)
+			return 0, fmt.Errorf("%w: 64-bit DWARF", ErrNoObject)
 		}
 		if _, err := w.WriteAt(lengthField[:], int64(off)); err != nil {
 			return 0, err
@@ -400,7 +390,7 @@ func parseUnitStart(b []byte, abbrev []byte) (unitStart, error) {
 		u.abbrevOffset = uint64(d.u32())
 		addrSize = d.u8()
 	default:
-		return u, fmt.Errorf("%w: DWARF version %d", errNoNativeDebugObject, version)
+		return u, fmt.Errorf("%w: DWARF version %d", ErrNoObject, version)
 	}
 	if unitType != dwUTCompile && unitType != dwUTPartial {
 		return u, d.err // kept as it is
@@ -410,13 +400,13 @@ func parseUnitStart(b []byte, abbrev []byte) (unitStart, error) {
 		return u, d.err
 	}
 	if u.abbrevOffset >= uint64(len(abbrev)) {
-		return u, fmt.Errorf("%w: abbreviation offset out of range", errNoNativeDebugObject)
+		return u, fmt.Errorf("%w: abbreviation offset out of range", ErrNoObject)
 	}
 	a := &dwarfBytes{b: abbrev[u.abbrevOffset:]}
 	for {
 		c := a.uleb()
 		if a.err != nil || c == 0 {
-			return u, fmt.Errorf("%w: abbreviation %d not found", errNoNativeDebugObject, code)
+			return u, fmt.Errorf("%w: abbreviation %d not found", ErrNoObject, code)
 		}
 		a.uleb() // tag
 		a.u8()   // children
@@ -462,7 +452,7 @@ type dwarfBytes struct {
 func (d *dwarfBytes) take(n int) []byte {
 	if d.err != nil || n > len(d.b) {
 		if d.err == nil {
-			d.err = fmt.Errorf("%w: truncated DWARF", errNoNativeDebugObject)
+			d.err = fmt.Errorf("%w: truncated DWARF", ErrNoObject)
 		}
 		return make([]byte, n)
 	}
@@ -563,7 +553,7 @@ func (d *dwarfBytes) value(form uint64, version uint16, addrSize uint8, implicit
 	case 0x16: // indirect
 		return d.value(d.uleb(), version, addrSize, implicit)
 	default:
-		return 0, fmt.Errorf("%w: DWARF form %#x", errNoNativeDebugObject, form)
+		return 0, fmt.Errorf("%w: DWARF form %#x", ErrNoObject, form)
 	}
 	return 0, d.err
 }
