@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/cgoguard/cgoguard/gobindings/internal/debugobject"
+	"github.com/cgoguard/cgoguard/gobindings/internal/exesymbols"
 )
 
 // Symbolized native frames are cached here by (pc, is-return-address), on
@@ -387,7 +388,14 @@ func symbolizeFrame(pc uintptr, returnAddress bool) Frame {
 	if returnAddress {
 		lookup = pc - 1 // inside the call instruction, as the shim does
 	}
-	nameInExecutable(&fr, lookup)
+	// C functions linked into the executable by Go's internal linker have
+	// no debug information the shim can read: their names come from the
+	// executable's symbol table.
+	if fr.Function == "" && fr.Module != "" {
+		if fn, off, ok := exesymbols.NameInExecutable(fr.Module, fr.PC, lookup, fr.ModuleOffset); ok {
+			fr.Function, fr.Offset = fn, off
+		}
+	}
 	frameCacheMu.Lock()
 	if len(frameCache) >= maxCachedFrames {
 		clear(frameCache)
