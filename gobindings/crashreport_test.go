@@ -3,13 +3,7 @@
 package cgoguard_test
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"os"
-	"os/exec"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,53 +51,10 @@ func init() {
 	}
 }
 
-// runChildWithin runs a child scenario and kills it after d; timedOut tells.
-func runChildWithin(t *testing.T, d time.Duration, scenario string) (exited bool, timedOut bool, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+scenario, "GOTRACEBACK=single")
-	var errBuf bytes.Buffer
-	cmd.Stderr = &errBuf
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		return false, true, errBuf.String()
-	}
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		t.Fatalf("running child %s: %v", scenario, err)
-	}
-	return err == nil, false, errBuf.String()
-}
-
 func expectCrashReportEveryRun(t *testing.T, scenario string, reports ...string) {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	ok := 0
-	var failures []string
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for run := w; run < crashRuns; run += 4 {
-				exited0, timedOut, stderr := runChildWithin(t, crashDeadline, scenario)
-				mu.Lock()
-				switch {
-				case timedOut:
-					failures = append(failures, "hung (killed after "+crashDeadline.String()+"): "+headLine(stderr))
-				case exited0 || !containsAll(stderr, reports):
-					failures = append(failures, "ended without the crash report: "+headLine(stderr))
-				default:
-					ok++
-				}
-				mu.Unlock()
-			}
-		}(w)
-	}
-	wg.Wait()
-	if ok != crashRuns {
-		t.Errorf("%d of %d runs ended with %q; the others: %q", ok, crashRuns, reports, failures)
+	o := runChildrenFourAtATime(t, crashRuns, crashDeadline, scenario, nil, reports)
+	if o.reported != crashRuns {
+		t.Errorf("%d of %d runs ended with %q; the others: %q", o.reported, crashRuns, reports, o.failures)
 	}
 }
 

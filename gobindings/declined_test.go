@@ -3,14 +3,9 @@
 package cgoguard_test
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -146,30 +141,16 @@ func symbolizeAsReportsDo(err error) {
 	}
 }
 
-// runDeclinedChild runs a child scenario with one malloc arena for all
-// threads (MALLOC_ARENA_MAX=1), as in a process with more threads than
-// arenas (glibc makes 8 per core; threads beyond share them), and kills it
+// declinedChildEnv gives the child one malloc arena for all threads, as in
+// a process with more threads than arenas (glibc makes 8 per core; threads
+// beyond share them).
+var declinedChildEnv = []string{"MALLOC_ARENA_MAX=1"}
+
+// runDeclinedChild runs a child scenario in declinedChildEnv and kills it
 // after declinedDeadline; timedOut tells.
 func runDeclinedChild(t *testing.T, scenario string) (exited0 bool, timedOut bool, stderr string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), declinedDeadline)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+scenario, "GOTRACEBACK=single", "MALLOC_ARENA_MAX=1")
-	var errBuf bytes.Buffer
-	cmd.Stderr = &errBuf
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		return false, true, errBuf.String()
-	}
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		t.Fatalf("running child %s: %v", scenario, err)
-	}
-	if err != nil && errBuf.Len() == 0 {
-		errBuf.WriteString("(no output; " + err.Error() + ")")
-	}
-	return err == nil, false, errBuf.String()
+	return runChildWithin(t, declinedDeadline, scenario, declinedChildEnv...)
 }
 
 // expectDeclinedEveryRun runs scenario declinedRuns times, four children at
@@ -182,42 +163,15 @@ func expectDeclinedEveryRun(t *testing.T, scenario string, reports ...string) {
 		// cleanly. The plain build runs these cases.
 		t.Skip("the race runtime replaces glibc's allocator")
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	died, hung, missed := 0, 0, 0
-	var failures []string
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for run := w; run < declinedRuns; run += 4 {
-				exited0, timedOut, stderr := runDeclinedChild(t, scenario)
-				mu.Lock()
-				switch {
-				case timedOut:
-					hung++
-					failures = append(failures, "hung (killed after "+declinedDeadline.String()+"): "+headLine(stderr))
-				case exited0:
-					missed++
-					failures = append(failures, "exited 0: "+headLine(stderr))
-				case !containsAll(stderr, reports):
-					failures = append(failures, "ended without the crash report: "+headLine(stderr))
-				default:
-					died++
-				}
-				mu.Unlock()
-			}
-		}(w)
-	}
-	wg.Wait()
+	o := runChildrenFourAtATime(t, declinedRuns, declinedDeadline, scenario, declinedChildEnv, reports)
 	// No run may hang, and no run may end by a signal without the report.
 	// In the one-arena child a run's corruption sometimes misses the
 	// allocator's fault altogether, and the child exits 0 (about 1 in 20
 	// runs of the fastbin cases on a loaded machine, even with mallocTries
 	// allocations: another thread takes or replaces the corrupted block);
 	// those are tolerated, a few per case, until the fixture is made exact.
-	if hung != 0 || died+missed != declinedRuns || missed > declinedRuns/5 {
-		t.Errorf("%d of %d runs died with %q, %d hung; the others: %q", died, declinedRuns, reports, hung, failures)
+	if o.hung != 0 || o.reported+o.exited0 != declinedRuns || o.exited0 > declinedRuns/5 {
+		t.Errorf("%d of %d runs died with %q, %d hung; the others: %q", o.reported, declinedRuns, reports, o.hung, o.failures)
 	}
 }
 
@@ -239,14 +193,4 @@ func TestFaultInMallocSymbolizedElsewhereIsDeclined(t *testing.T) {
 func TestGlibcHeapCorruptionAbortIsDeclinedUnderContainAbort(t *testing.T) {
 	t.Parallel()
 	expectDeclinedEveryRun(t, "declined-contain-abort", "malloc(): corrupted top size", "SIGABRT: abort")
-}
-
-// containsAll reports whether s contains every one of subs.
-func containsAll(s string, subs []string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
 }
