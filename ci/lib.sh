@@ -1,4 +1,4 @@
-# Helpers the benchmark scripts share; source it: . "$(dirname "$0")/lib.sh"
+# Helpers the ci/ scripts share; source it: . "$(dirname "$0")/lib.sh"
 
 ci_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -12,3 +12,29 @@ median_awk() {
 
 # median: the median of the numbers on standard input, one per line.
 median() { median_awk '{ list = list " " $1 } END { print median(list) }'; }
+
+# fail MESSAGE: prints it and ends the script.
+fail() {
+  echo "FAILED: $*"
+  exit 1
+}
+
+# expect OUTPUT PATTERN...: prints OUTPUT; every pattern must match a line.
+expect() {
+  local out=$1
+  shift
+  echo "$out"
+  for pattern in "$@"; do
+    grep -q -- "$pattern" <<<"$out" || fail "output lacks: $pattern"
+  done
+}
+
+# timed LABEL COMMAND...: runs the command, prints its wall time.
+timed() {
+  local label=$1 start ms
+  shift
+  start=$(date +%s%N)
+  "$@"
+  ms=$((($(date +%s%N) - start) / 1000000))
+  printf '%s: %d.%d s\n' "$label" $((ms / 1000)) $((ms % 1000 / 100))
+}

@@ -25,27 +25,8 @@ tmp=$(mktemp -d)
 trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 
 step() { printf '\n== %s\n' "$*"; }
-timed() { # timed <label> <command...>: runs the command, prints its wall time
-  local label=$1 start ms
-  shift
-  start=$(date +%s%N)
-  "$@"
-  ms=$((($(date +%s%N) - start) / 1000000))
-  printf '%s: %d.%d s\n' "$label" $((ms / 1000)) $((ms % 1000 / 100))
-}
 quiet() { "$@" >/dev/null; }
-fail() {
-  echo "FAILED: $*"
-  exit 1
-}
-expect() { # expect <output> <pattern...>: every pattern must match a line
-  local out=$1
-  shift
-  echo "$out"
-  for pattern in "$@"; do
-    grep -q -- "$pattern" <<<"$out" || fail "output lacks: $pattern"
-  done
-}
+. ci/lib.sh # fail, expect, timed
 
 src=$tmp/cgoguard
 mkdir -p "$src" "$tmp/app"

@@ -23,26 +23,7 @@ root=$PWD
 tmp=$(mktemp -d)
 trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 
-fail() {
-  echo "FAILED: $*"
-  exit 1
-}
-expect() { # expect <output> <pattern...>: every pattern must match a line
-  local out=$1
-  shift
-  echo "$out"
-  for pattern in "$@"; do
-    grep -q -- "$pattern" <<<"$out" || fail "output lacks: $pattern"
-  done
-}
-timed() { # timed <label> <command...>
-  local label=$1 start ms
-  shift
-  start=$(date +%s%N)
-  "$@"
-  ms=$((($(date +%s%N) - start) / 1000000))
-  printf '%s: %d.%d s\n' "$label" $((ms / 1000)) $((ms % 1000 / 100))
-}
+. ci/lib.sh # fail, expect, timed
 cgo_steps() { # the number of cgo steps logged in $1
   if [[ -f $1 ]]; then grep -c '^cgo ' "$1" || true; else echo 0; fi
 }
