@@ -36,29 +36,30 @@ var errUnparked = errors.New("cgoguard: native fault contained in a guarded cgo 
 //go:linkname raiseFault
 //go:noinline
 func raiseFault(code int32) {
-	raise(code)
+	raise(code, false)
 }
 
 // raiseFaultNoCallback is raiseFault for the stub of a function declared
 // with `#cgo nocallback`, whose wrapper could not call back into Go to lock
-// the goroutine to the faulting thread (cgoguardLockFaultThread): it locks
-// it here, on the thread the goroutine resumed on, which is the faulting
+// the goroutine to the faulting thread (cgoguardLockFaultThread): raise
+// locks it, on the thread the goroutine resumed on, which is the faulting
 // one unless the call lost its P while it ran.
 //
 //go:linkname raiseFaultNoCallback
 //go:noinline
 func raiseFaultNoCallback(code int32) {
-	if slot := int(code) - parkedBase; slot >= 0 && slot <= parkedSlots {
-		runtime.LockOSThread()
-	}
-	raise(code)
+	raise(code, true)
 }
 
-// raise is the body of raiseFault and raiseFaultNoCallback.
-func raise(code int32) {
+// raise is the body of raiseFault and raiseFaultNoCallback; lockThread
+// locks the goroutine to its thread before a parked fault's panic.
+func raise(code int32, lockThread bool) {
 	slot := int(code) - parkedBase
 	if slot < 0 || slot > parkedSlots {
 		return
+	}
+	if lockThread {
+		runtime.LockOSThread()
 	}
 	if !initialized.Load() {
 		Init() // the handlers are in (the guard installed them); this adds the Go side
