@@ -18,7 +18,7 @@ import (
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/crashmonitor"
-	"github.com/cgoguard/cgoguard/gobindings/crashmonitor/internal/unguarded"
+	"github.com/cgoguard/cgoguard/gobindings/internal/unguarded"
 	"github.com/cgoguard/cgoguard/gobindings/internal/testbinary"
 	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 )

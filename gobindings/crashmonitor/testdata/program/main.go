@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"github.com/cgoguard/cgoguard/gobindings/crashmonitor"
-	"github.com/cgoguard/cgoguard/gobindings/crashmonitor/internal/unguarded"
+	"github.com/cgoguard/cgoguard/gobindings/internal/unguarded"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
 )
 

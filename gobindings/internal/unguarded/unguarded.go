@@ -5,7 +5,7 @@
 package unguarded
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../../../tests/fixtures
+#cgo CFLAGS: -I${SRCDIR}/../../../tests/fixtures
 #include "cgg_fixtures.h"
 
 // A static function of the preamble: compiled into cgo's wrapper.
