@@ -400,6 +400,7 @@ func TestGoFatalError(t *testing.T) {
 func TestUnrecoveredPanicHasTheRecoveredPanicsFingerprint(t *testing.T) {
 	for _, tc := range []struct{ scenario, message string }{
 		{"panic", "panic: boom"},
+		{"panic-main", "panic: boom"},
 		{"panic-index", "panic: runtime error: index out of range [5] with length 0"},
 		{"panic-nil-map", "panic: assignment to entry in nil map"},
 	} {

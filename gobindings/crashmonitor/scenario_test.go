@@ -126,7 +126,8 @@ func runScenario(name string) {
 	case "fatal":
 		crashAt()
 		concurrentMapWrites()
-	case "panic", "contained-panic", "panic-index", "contained-panic-index", "panic-nil-map", "contained-panic-nil-map":
+	case "panic", "contained-panic", "panic-index", "contained-panic-index", "panic-nil-map", "contained-panic-nil-map",
+		"panic-main", "contained-panic-main":
 		site := panicSite
 		if strings.HasSuffix(name, "-index") {
 			site = indexSite
@@ -135,7 +136,11 @@ func runScenario(name string) {
 		}
 		done := make(chan struct{})
 		crashAt()
-		go panicWorker(strings.HasPrefix(name, "contained-"), site, done)
+		if strings.HasSuffix(name, "-main") { // on the main goroutine, whose stack ends in runtime.main
+			panicWorker(strings.HasPrefix(name, "contained-"), site, done)
+		} else {
+			go panicWorker(strings.HasPrefix(name, "contained-"), site, done)
+		}
 		<-done
 	case "os-exit":
 		crashAt()

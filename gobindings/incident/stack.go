@@ -69,12 +69,16 @@ func callerStack(skip int) []cgoguard.Frame {
 // modified.
 var panicStacks, callerStacks stackcache.Cache[[]cgoguard.Frame]
 
+// frames resolves pcs, without the goroutine's entry in the runtime
+// (runtime.goexit, and runtime.main for the main goroutine): the runtime's
+// crash report does not print it, and a stack must hash the same whether
+// it was captured here or parsed from that report by the crash monitor.
 func frames(pcs []uintptr) []cgoguard.Frame {
 	out := make([]cgoguard.Frame, 0, len(pcs))
 	it := runtime.CallersFrames(pcs)
 	for {
 		fr, more := it.Next()
-		if fr.Function != "runtime.goexit" {
+		if fr.Function != "runtime.goexit" && fr.Function != "runtime.main" {
 			out = append(out, cgoguard.Frame{PC: fr.PC, Function: fr.Function, File: fr.File, Line: fr.Line})
 		}
 		if !more {
