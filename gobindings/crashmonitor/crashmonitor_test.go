@@ -18,9 +18,9 @@ import (
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/crashmonitor"
-	"github.com/cgoguard/cgoguard/gobindings/internal/unguarded"
 	"github.com/cgoguard/cgoguard/gobindings/internal/testbinary"
 	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
+	"github.com/cgoguard/cgoguard/gobindings/internal/unguarded"
 )
 
 func TestMain(m *testing.M) {

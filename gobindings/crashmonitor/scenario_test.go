@@ -14,8 +14,8 @@ import (
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/crashmonitor"
-	"github.com/cgoguard/cgoguard/gobindings/internal/unguarded"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/unguarded"
 )
 
 // Environment of a child program (the test binary re-executed): the

@@ -9,8 +9,8 @@ import (
 	"os"
 
 	"github.com/cgoguard/cgoguard/gobindings/crashmonitor"
-	"github.com/cgoguard/cgoguard/gobindings/internal/unguarded"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
+	"github.com/cgoguard/cgoguard/gobindings/internal/unguarded"
 )
 
 func main() {
