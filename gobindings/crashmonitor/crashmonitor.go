@@ -70,7 +70,7 @@ type config struct {
 // WithReporter sets where the monitor sends its records: the reporter's
 // Logger (nil: slog.Default() as the monitor process sets it up, i.e. as
 // main configured it before Start) and its OnIncident hook (otelguard,
-// sentryguard.MonitorHook). The reporter's log budget and clusters are not
+// sentryguard.Record). The reporter's log budget and clusters are not
 // used: each crash is one record.
 func WithReporter(r incident.Reporter) Option { return func(c *config) { c.reporter = r } }
 
