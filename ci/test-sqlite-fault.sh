@@ -69,7 +69,7 @@ grep -v 'go stack:' guarded.bin.as-is.out
 [[ $rc == 0 ]] || fail "exit status $rc"
 frames='native frames: crash_at <- sqlite3VdbeExec <- sqlite3_step <- _cgo_'
 expect guarded.bin.as-is.out \
-  "fault in the query's first step: status 500, incident [0-9a-f]*, segmentation fault" "$frames" \
+  "fault in the query's first step: status 500, incident [0-9a-f]*-[0-9a-f]*, segmentation fault" "$frames" \
   'go stack: github.com/mattn/go-sqlite3.*main\.server' \
   "other connections after the fault: 20/20 answered 200" \
   "SQLite mutex of the faulting connection, from another thread: held" \

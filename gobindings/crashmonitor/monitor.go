@@ -208,7 +208,7 @@ func newRecord(text string, maps []mapping, pid int, at time.Time) *record {
 		rec.Kind = KindExitWithoutReport
 		rec.Message = "exited without a crash report"
 		rec.Fingerprint = cgoguard.Fingerprint(KindExitWithoutReport, nil)
-		rec.ID = incident.NewID()
+		rec.ID = incident.NewID(rec.Fingerprint)
 		return rec
 	}
 	r := parseReport(text)
@@ -231,7 +231,7 @@ func newRecord(text string, maps []mapping, pid int, at time.Time) *record {
 		}
 		rec.Fingerprint = cgoguard.Fingerprint(KindFatalError+"|"+thrower, rec.GoStack)
 	}
-	rec.ID = incident.NewID()
+	rec.ID = incident.NewID(rec.Fingerprint)
 	return rec
 }
 

@@ -64,7 +64,7 @@ func checkIncidentResponse(t *testing.T, r response) string {
 	}
 	id := r.header.Get(httpguard.HeaderIncidentID)
 	if !testlog.IncidentID.MatchString(id) {
-		t.Fatalf("%s = %q, want 16 hex digits", httpguard.HeaderIncidentID, id)
+		t.Fatalf("%s = %q, want a fingerprint prefix and 16 hex digits", httpguard.HeaderIncidentID, id)
 	}
 	var body map[string]string
 	if err := json.Unmarshal([]byte(r.body), &body); err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -181,3 +182,65 @@ func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// A 10 s storm of one crash, 20,000 faults: the log stays under 100 KB,
+// and every incident ID a client got leads to the log — to its own full
+// record, or to the summary that counts it, which names the ID's prefix.
+func TestEveryIncidentIDOfAStormResolvesInTheLog(t *testing.T) {
+	const faults, storm = 20_000, 10 * time.Second
+	start := time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+	var elapsed atomic.Int64 // fake time, advanced by each request
+	budget := incident.NewLogBudget(incident.DefaultLogRecords, incident.DefaultLogWindow,
+		incident.WithBudgetClock(func() time.Time { return start.Add(time.Duration(elapsed.Load())) }))
+	log := &testlog.Sink{}
+	clusters := incident.NewClusters()
+	defer clusters.Close()
+	h := httpguard.Middleware(testMux(), httpguard.WithReporter(incident.Reporter{
+		Logger: slog.New(slog.NewJSONHandler(log, nil)), Clusters: clusters, LogBudget: budget}))
+
+	ids := make([]string, 0, faults)
+	for range faults {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/crash/null-write", nil))
+		if w.Code != http.StatusInternalServerError || !testlog.IncidentID.MatchString(w.Header().Get(httpguard.HeaderIncidentID)) {
+			t.Fatalf("status %d, incident %q", w.Code, w.Header().Get(httpguard.HeaderIncidentID))
+		}
+		ids = append(ids, w.Header().Get(httpguard.HeaderIncidentID))
+		elapsed.Add(int64(storm / faults))
+	}
+	budget.Flush()
+
+	full := map[string]bool{}
+	suppressedByPrefix := map[string]float64{}
+	for _, rec := range log.Records(t) {
+		if rec["msg"] == incident.SummaryMessage {
+			prefix, _ := rec["incident_id_prefix"].(string)
+			if fp, _ := rec["fingerprint"].(string); incident.IDPrefix(fp) != prefix {
+				t.Errorf("summary of %s names the prefix %q", fp, prefix)
+			}
+			suppressedByPrefix[prefix] += rec["suppressed"].(float64)
+		} else if id, ok := rec["incident_id"].(string); ok {
+			full[id] = true
+		}
+	}
+	unlogged := map[string]float64{}
+	for _, id := range ids {
+		if !full[id] {
+			prefix, _, _ := strings.Cut(id, "-")
+			unlogged[prefix]++
+		}
+	}
+	for prefix, n := range unlogged {
+		if suppressedByPrefix[prefix] != n {
+			t.Errorf("%v incidents of prefix %s are in no full record, and summaries of that prefix count %v",
+				n, prefix, suppressedByPrefix[prefix])
+		}
+	}
+	if len(full) != incident.DefaultLogRecords || len(unlogged) != 1 {
+		t.Errorf("%d full records, unlogged IDs of %d prefixes; want %d and 1", len(full), len(unlogged), incident.DefaultLogRecords)
+	}
+	t.Logf("%d faults in %v: %d bytes of log, %d full records, summaries %v", faults, storm, len(log.String()), len(full), suppressedByPrefix)
+	if len(log.String()) > 100_000 {
+		t.Errorf("the storm logged %d bytes, more than 100 KB", len(log.String()))
+	}
+}

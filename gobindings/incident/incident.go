@@ -42,8 +42,8 @@ const maxMessage = 1024
 // fill in the context fields (Origin, Method, Path, Goroutine) before
 // reporting it; an Incident must not be modified once reported.
 type Incident struct {
-	// ID is random (NewID); it is the one value about the incident that may
-	// be shown to a client.
+	// ID is NewID(Fingerprint): the fingerprint's prefix and 64 random bits;
+	// it is the one value about the incident that may be shown to a client.
 	ID   string
 	Kind Kind
 	Time time.Time
@@ -79,13 +79,13 @@ type Incident struct {
 // it). A v that is or wraps a *cgoguard.NativeFault gives a KindNativeFault
 // incident.
 func FromPanic(v any) *Incident {
-	inc := &Incident{ID: NewID(), Time: time.Now(), Value: v}
-	if err, ok := v.(error); ok && inc.setFault(err) {
-		return inc
+	inc := &Incident{Time: time.Now(), Value: v}
+	if err, ok := v.(error); !ok || !inc.setFault(err) {
+		inc.Kind = KindPanic
+		inc.Stack = panicStack()
+		inc.Fingerprint = fingerprint(string(KindPanic), typeName(v), inc.Stack)
 	}
-	inc.Kind = KindPanic
-	inc.Stack = panicStack()
-	inc.Fingerprint = fingerprint(string(KindPanic), typeName(v), inc.Stack)
+	inc.ID = NewID(inc.Fingerprint)
 	return inc
 }
 
@@ -94,9 +94,10 @@ func FromPanic(v any) *Incident {
 // recover returned nil although the function did not return: the stack is
 // captured from there, starting at the function that called Goexit.
 func FromGoexit() *Incident {
-	inc := &Incident{ID: NewID(), Time: time.Now(), Kind: KindGoexit}
+	inc := &Incident{Time: time.Now(), Kind: KindGoexit}
 	inc.Stack = goexitStack()
 	inc.Fingerprint = fingerprint(string(KindGoexit), "", inc.Stack)
+	inc.ID = NewID(inc.Fingerprint)
 	return inc
 }
 
@@ -106,13 +107,13 @@ func FromGoexit() *Incident {
 // A *cgoguard.NativeFault (or an error wrapping one) gives a KindNativeFault
 // incident; anything else KindError.
 func FromError(err error, skip int) *Incident {
-	inc := &Incident{ID: NewID(), Time: time.Now(), Value: err}
-	if inc.setFault(err) {
-		return inc
+	inc := &Incident{Time: time.Now(), Value: err}
+	if !inc.setFault(err) {
+		inc.Kind = KindError
+		inc.Stack = callerStack(skip)
+		inc.Fingerprint = fingerprint(string(KindError), typeName(err), inc.Stack)
 	}
-	inc.Kind = KindError
-	inc.Stack = callerStack(skip)
-	inc.Fingerprint = fingerprint(string(KindError), typeName(err), inc.Stack)
+	inc.ID = NewID(inc.Fingerprint)
 	return inc
 }
 

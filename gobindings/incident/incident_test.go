@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
 	"github.com/cgoguard/cgoguard/gobindings/internal/testbinary"
+	"github.com/cgoguard/cgoguard/gobindings/internal/testlog"
 )
 
 func TestMain(m *testing.M) {
@@ -32,14 +32,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestNewIDIsRandomHex(t *testing.T) {
-	seen := map[string]bool{}
-	for range 10_000 {
-		id := incident.NewID()
-		if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(id) || seen[id] {
-			t.Fatalf("id %q (seen before: %v)", id, seen[id])
+// An ID is its fingerprint's prefix and 64 random bits: distinct for every
+// incident of one fingerprint, and the same prefix for all of them.
+func TestNewIDIsTheFingerprintsPrefixAndRandomHex(t *testing.T) {
+	for _, tc := range []struct{ fingerprint, prefix string }{
+		{"4952b62a8cd3fc38", "4952b62a"},
+		{"pc-00ab12cd34ef5678", "00ab12cd"}, // an early fault's FaultKey
+		{"timed", incident.IDPrefix("timed")},
+		{"", incident.IDPrefix("")},
+	} {
+		seen := map[string]bool{}
+		for range 10_000 {
+			id := incident.NewID(tc.fingerprint)
+			if !testlog.IncidentID.MatchString(id) || !strings.HasPrefix(id, tc.prefix+"-") || seen[id] {
+				t.Fatalf("fingerprint %q: id %q, want prefix %q (seen before: %v)", tc.fingerprint, id, tc.prefix, seen[id])
+			}
+			seen[id] = true
 		}
-		seen[id] = true
+	}
+	if a, b := incident.IDPrefix("timed"), incident.IDPrefix("shared"); a == b || len(a) != 8 {
+		t.Errorf("prefixes of two fingerprints %q, %q", a, b)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // A gRPC call has a full method name but no HTTP method: its record carries
 // "path" and no empty "method" next to it.
 func TestLogRecordOfAGRPCCallHasNoEmptyMethod(t *testing.T) {
-	inc := &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Value: "boom",
+	inc := &incident.Incident{ID: incident.NewID(""), Kind: incident.KindPanic, Value: "boom",
 		Origin: incident.OriginGRPC, Path: "/pkg.Service/Method"}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).LogAttrs(t.Context(), slog.LevelError, inc.LogMessage(), inc.LogAttrs()...)
@@ -33,7 +33,7 @@ func TestLogRecordOfAGRPCCallHasNoEmptyMethod(t *testing.T) {
 func TestClusterExampleOfAGRPCCallShowsItsMethodName(t *testing.T) {
 	clusters := incident.NewClusters()
 	defer clusters.Close()
-	inc := &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Value: "boom",
+	inc := &incident.Incident{ID: incident.NewID(""), Kind: incident.KindPanic, Value: "boom",
 		Origin: incident.OriginGRPC, Path: "/pkg.Service/Method", Fingerprint: "f"}
 	clusters.Record(inc)
 	snap := clusters.Snapshot()

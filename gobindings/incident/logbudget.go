@@ -34,8 +34,10 @@ const SummaryMessage = "incident records suppressed"
 // first records incidents are logged in full, later ones of the same
 // fingerprint are only counted. Budgets are kept per logger: incidents
 // logged to different loggers do not spend each other's. When the window ends, one summary record
-// (SummaryMessage, level Error) says how many were suppressed, with the ID
-// of the latest one; the next incident of that fingerprint opens a new
+// (SummaryMessage, level Error) says how many were suppressed, with the
+// prefix their IDs share (incident_id_prefix: every suppressed ID leads to
+// this record and to the fingerprint's full ones) and the ID of the latest
+// one; the next incident of that fingerprint opens a new
 // window and is logged in full again.
 //
 // A fingerprint without an open window is never suppressed: a new failure
@@ -230,6 +232,7 @@ func logSummaries(due []*budgetWindow) {
 		attrs = append(attrs,
 			slog.Uint64("suppressed", w.suppressed),
 			slog.Uint64("logged", w.logged),
+			slog.String("incident_id_prefix", IDPrefix(w.key.fingerprint)),
 			slog.String("latest_incident_id", w.latestID),
 			slog.Time("window_start", w.start),
 			slog.String("window", w.end.Sub(w.start).String()))

@@ -60,7 +60,7 @@ func newBudgetReporter(t *testing.T, records int, clk *fakeClock) *budgetReporte
 
 // report reports a fresh incident of fingerprint fp and returns it.
 func (br *budgetReporter) report(fp string) *incident.Incident {
-	inc := &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Time: time.Now(), Value: "boom", Fingerprint: fp}
+	inc := &incident.Incident{ID: incident.NewID(fp), Kind: incident.KindPanic, Time: time.Now(), Value: "boom", Fingerprint: fp}
 	br.Report(context.Background(), inc)
 	return inc
 }
@@ -218,7 +218,7 @@ func TestLogBudgetTimerLogsTheSummary(t *testing.T) {
 	defer clusters.Close()
 	r := incident.Reporter{Logger: logger, Clusters: clusters, LogBudget: budget}
 	for range 2 {
-		r.Report(context.Background(), &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Fingerprint: "timed"})
+		r.Report(context.Background(), &incident.Incident{ID: incident.NewID("timed"), Kind: incident.KindPanic, Fingerprint: "timed"})
 	}
 	select {
 	case rec := <-summaries:
@@ -314,9 +314,9 @@ func TestLogBudgetDefaultAndUnlimited(t *testing.T) {
 	clusters := incident.NewClusters()
 	defer clusters.Close()
 	r := incident.Reporter{Logger: slog.New(slog.NewJSONHandler(log, nil)), Clusters: clusters}
-	fp := "default-budget-" + incident.NewID() // the default budget is the process's: a fresh fingerprint
+	fp := "default-budget-" + incident.NewID(t.Name()) // the default budget is the process's: a fresh fingerprint
 	for range incident.DefaultLogRecords + 5 {
-		r.Report(context.Background(), &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Fingerprint: fp})
+		r.Report(context.Background(), &incident.Incident{ID: incident.NewID(fp), Kind: incident.KindPanic, Fingerprint: fp})
 	}
 	if n := len(log.Records(t)); n != incident.DefaultLogRecords {
 		t.Errorf("default budget: %d records, want %d", n, incident.DefaultLogRecords)
@@ -326,7 +326,7 @@ func TestLogBudgetDefaultAndUnlimited(t *testing.T) {
 	r.Logger = slog.New(slog.NewJSONHandler(log, nil))
 	r.LogBudget = incident.NewLogBudget(incident.UnlimitedLogRecords, 0)
 	for range 100 {
-		r.Report(context.Background(), &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Fingerprint: "unlimited"})
+		r.Report(context.Background(), &incident.Incident{ID: incident.NewID("unlimited"), Kind: incident.KindPanic, Fingerprint: "unlimited"})
 	}
 	if n := len(log.Records(t)); n != 100 {
 		t.Errorf("unlimited: %d records, want 100", n)
@@ -343,7 +343,7 @@ func TestLogBudgetIsPerLogger(t *testing.T) {
 	for _, log := range logs {
 		r := incident.Reporter{Logger: slog.New(slog.NewJSONHandler(log, nil)), Clusters: clusters, LogBudget: budget}
 		for range 5 {
-			r.Report(context.Background(), &incident.Incident{ID: incident.NewID(), Kind: incident.KindPanic, Fingerprint: "shared"})
+			r.Report(context.Background(), &incident.Incident{ID: incident.NewID("shared"), Kind: incident.KindPanic, Fingerprint: "shared"})
 		}
 	}
 	budget.Flush()

@@ -77,7 +77,7 @@ func TestSnapshotCountsEverySource(t *testing.T) {
 func TestExpvarMirrorsTheSnapshot(t *testing.T) {
 	clusters := incident.NewClusters()
 	defer clusters.Close()
-	name := "cgoguard_test_" + incident.NewID() // -count=N publishes once per run
+	name := "cgoguard_test_" + incident.NewID(t.Name()) // -count=N publishes once per run
 	metrics.Publish(name, metrics.Sources{Clusters: clusters})
 	cgoguard.Call(fx.NullRead.Fn, nil)
 	var got metrics.Snapshot

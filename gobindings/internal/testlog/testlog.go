@@ -20,9 +20,9 @@ import (
 	"testing"
 )
 
-// IncidentID matches an incident ID as a client receives it: 16 lower-case
-// hex digits.
-var IncidentID = regexp.MustCompile(`^[0-9a-f]{16}$`)
+// IncidentID matches an incident ID as a client receives it: its
+// fingerprint's 8-digit prefix, a dash and 16 random lower-case hex digits.
+var IncidentID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{16}$`)
 
 // Sink is a log destination the test reads back while reports may still be
 // written into it from other goroutines. The zero value is ready to use;

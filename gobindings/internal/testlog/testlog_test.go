@@ -26,7 +26,7 @@ func TestSinkFindsRecordsByIncidentIDWhileWritten(t *testing.T) {
 	if len(recs) != 4 || recs[0]["msg"] != "incident" || recs[0]["level"] != slog.LevelError.String() {
 		t.Errorf("records with ID 1: %v", recs)
 	}
-	if !IncidentID.MatchString("0000000000000001") || IncidentID.MatchString("0x01") {
+	if !IncidentID.MatchString("4952b62a-0000000000000001") || IncidentID.MatchString("0000000000000001") || IncidentID.MatchString("0x01") {
 		t.Error("IncidentID matches the wrong shape")
 	}
 }
