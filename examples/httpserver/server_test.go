@@ -72,7 +72,7 @@ func TestEveryCrashEndpointAnswers500AndTheServiceLivesOn(t *testing.T) {
 		status, header, body := get(t, srv.URL+path)
 		id := header.Get("X-Incident-Id")
 		var got map[string]string
-		if status != 500 || json.Unmarshal([]byte(body), &got) != nil || len(got) != 2 || got["incident_id"] != id || len(id) != 16 {
+		if status != 500 || json.Unmarshal([]byte(body), &got) != nil || len(got) != 2 || got["incident_id"] != id || len(id) != len("4952b62a-9f1c03de5a71b2c4") {
 			t.Errorf("%s: %d %q (incident %q)", path, status, body, id)
 		}
 		if status, _, body := get(t, srv.URL+"/checksum?seed=7"); status != 200 || !strings.Contains(body, "checksum") {
