@@ -342,10 +342,11 @@ func Init(opts ...Option) error {
 		}
 		reporterRegistered = true
 	}
+	// The debug information starts loading with the first fault (or the
+	// first SymbolizerReady), not here: a program that never faults runs
+	// no goroutine of cgoguard's and allocates nothing for it.
 	symbolizeOnReport.Store(cfg.symbolize)
-	if cfg.symbolize {
-		startWarmUp()
-	}
+	symbolizerUsable.Store(true)
 	if cfg.cgoTraceback && !tracebackOn {
 		if err := enableCgoTraceback(); err != nil {
 			return err

@@ -153,12 +153,13 @@ func newNativeFault(rec *C.cgg_fault, inCallback bool) *NativeFault {
 	// millisecond: they name the native frames and make the fingerprint at
 	// once, the first fault after start-up included; files and lines come
 	// with Symbolize. The Go stack needs only the Go runtime's own tables
-	// (once per call site: the cache).
+	// (once per call site: the cache). The first fault starts the loading.
 	if symbolizeOnReport.Load() {
 		if symbolizerIsWarm() {
 			nf.Symbolize()
 		} else {
 			nf.nameFromSymbols()
+			startWarmUp()
 		}
 	}
 	return nf

@@ -220,12 +220,16 @@ const maxQueuedDeliveries = 4096
 // symbolizer warm or by a goroutine that waits only while someone waits for
 // the channel.
 var (
-	warmUpOnce  sync.Once
-	warmStarted atomic.Bool
-	warm        atomic.Bool // the symbolizer is known to be warm
-	readyWanted atomic.Bool // SymbolizerReady was called
-	readyWaiter sync.Once
-	readyClose  sync.Once
+	// symbolizerUsable: an Init got as far as registering the report
+	// callback (a later step may still have failed it), so the shim is
+	// ready to symbolize.
+	symbolizerUsable atomic.Bool
+	warmUpOnce       sync.Once
+	warmStarted      atomic.Bool
+	warm             atomic.Bool // the symbolizer is known to be warm
+	readyWanted      atomic.Bool // SymbolizerReady was called
+	readyWaiter      sync.Once
+	readyClose       sync.Once
 	// symbolizerWarm is closed once the symbolizer is warm.
 	symbolizerWarm = make(chan struct{})
 	// debugObjectOnce writes the native debug object before the first
@@ -251,13 +255,17 @@ type symbolizeJob struct {
 // faults are symbolized (files and lines included) before Call returns them
 // and before OnFault subscribers see them (unless Init was given
 // Symbolize(false)), at a cost of microseconds. Before that, faults carry
-// the function names and the fingerprint already (see Symbolize). Init
-// starts loading in the background unless given Symbolize(false); with
-// Symbolize(false) the channel closes only after something asked for
-// symbols (WhenSymbolized). While the loading runs, a goroutine of
-// cgoguard's waits for it on behalf of the channel, from the first call of
-// SymbolizerReady until the channel closes.
+// the function names and the fingerprint already (see Symbolize). The
+// loading starts in the background with the first fault after Init or the
+// first call of SymbolizerReady after Init (call it then for files and
+// lines on the very first fault); with Symbolize(false) only when
+// something asks for symbols (WhenSymbolized, Symbolize). While the loading
+// runs, a goroutine of cgoguard's waits for it on behalf of the channel,
+// from the first call of SymbolizerReady until the channel closes.
 func SymbolizerReady() <-chan struct{} {
+	if AutoSymbolize() && symbolizerUsable.Load() {
+		startWarmUp()
+	}
 	readyWanted.Store(true)
 	if !symbolizerIsWarm() {
 		waitForReady()
