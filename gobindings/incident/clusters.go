@@ -47,11 +47,7 @@ type Clusters struct {
 	// byID indexes it.
 	recent []*example
 	byID   map[string]*example
-	// unnamed indexes, by fault ID, the recent incidents whose fault was
-	// reported before its names were known (so before it was counted):
-	// count gives them the named fault and its cluster the incident.
-	unnamed map[uint64]*example
-	closed  bool // Close ran: faults symbolized late are not counted
+	closed bool // Close ran: faults symbolized late are not counted
 }
 
 // ClustersOption configures NewClusters.
@@ -91,7 +87,6 @@ func NewClusters(opts ...ClustersOption) *Clusters {
 		maxExamples: DefaultExamplesPerCluster,
 		maxRecent:   DefaultRecentIncidents,
 		byID:        map[string]*example{},
-		unnamed:     map[uint64]*example{},
 		byFP:        map[string]*cluster{},
 		totals:      Totals{BySignal: map[string]uint64{}},
 	}
@@ -288,9 +283,12 @@ func (c *Clusters) observe(nf *cgoguard.NativeFault) {
 	case nf.Symbolized():
 		c.count(nf)
 	case cgoguard.AutoSymbolize():
-		// The debug information is still loading: count the fault once
-		// its names are known, off this goroutine.
-		nf.WhenSymbolized(c.count)
+		// The debug information is still loading, but the fault has its
+		// names and fingerprint from the symbol tables: count a private
+		// copy now, and give its example the symbolized copy (files and
+		// lines, the same fingerprint) once the loading is done.
+		c.count(nf.Clone())
+		nf.WhenSymbolized(c.symbolized)
 	default:
 		// Symbolize(false): keep a copy, which stays raw even if the
 		// caller symbolizes its own fault later.
@@ -313,15 +311,21 @@ func (c *Clusters) count(nf *cgoguard.NativeFault) {
 	// The message is the fault's Error(), rendered only by Snapshot.
 	ex := &example{fingerprint: cl.fingerprint, kind: KindNativeFault, signal: sig,
 		faultID: nf.ID, fault: nf, time: nf.Time}
-	if inc := c.unnamed[nf.ID]; inc != nil {
-		// Reported before its names were known: the example carries the
-		// incident, and the incident's lookup shows the names.
-		delete(c.unnamed, nf.ID)
-		ex.incidentID, ex.origin, ex.goroutine = inc.incidentID, inc.origin, inc.goroutine
-		ex.method, ex.path = inc.method, inc.path
-		inc.fingerprint, inc.fault = cl.fingerprint, nf
-	}
 	c.addExampleLocked(cl, ex)
+}
+
+// symbolized gives the example of a fault counted before the debug
+// information had loaded its symbolized copy (nf, from WhenSymbolized).
+func (c *Clusters) symbolized(nf *cgoguard.NativeFault) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl := c.byFP[FaultKey(nf)]; cl != nil {
+		for _, ex := range cl.examples {
+			if ex.faultID == nf.ID {
+				ex.fault = nf
+			}
+		}
+	}
 }
 
 // Record counts a panic or error incident. A native-fault incident was
@@ -341,13 +345,10 @@ func (c *Clusters) Record(inc *Incident) {
 				}
 			}
 		}
-		if found == nil { // not counted yet (names still loading), or no longer kept
+		if found == nil { // no longer kept as an example
 			found = &example{fingerprint: inc.Fingerprint, kind: KindNativeFault, signal: inc.Signal(),
 				faultID: inc.Fault.ID, fault: inc.Fault, incidentID: inc.ID, origin: inc.Origin,
 				method: inc.Method, path: inc.Path, goroutine: inc.Goroutine, time: inc.Time}
-			if !inc.Fault.Symbolized() && cgoguard.AutoSymbolize() {
-				c.unnamed[inc.Fault.ID] = found // count comes from the background symbolizer
-			}
 		}
 		c.rememberLocked(found)
 		return
@@ -374,9 +375,6 @@ func (c *Clusters) Record(inc *Incident) {
 func (c *Clusters) rememberLocked(ex *example) {
 	if len(c.recent) == c.maxRecent {
 		delete(c.byID, c.recent[0].incidentID)
-		if c.unnamed[c.recent[0].faultID] == c.recent[0] {
-			delete(c.unnamed, c.recent[0].faultID)
-		}
 		copy(c.recent, c.recent[1:])
 		c.recent = c.recent[:len(c.recent)-1]
 	}
