@@ -15,14 +15,15 @@ import (
 
 	"github.com/cgoguard/cgoguard/gobindings/internal/debugobject"
 	"github.com/cgoguard/cgoguard/gobindings/internal/exesymbols"
+	"github.com/cgoguard/cgoguard/gobindings/internal/framecache"
+	"github.com/cgoguard/cgoguard/gobindings/internal/ondemand"
 )
 
 // Symbolized native frames are cached here by (pc, is-return-address), on
 // top of the C shim's own cache, so that a known fault site costs no cgo
 // call and no string conversion.
 var (
-	frameCacheMu sync.Mutex
-	frameCache   = map[frameKey]Frame{}
+	frameCache framecache.Cache[frameKey, Frame]
 	// shimModule is the path of the module the shim lives in: libcgoguard.so,
 	// or the program itself when the shim is compiled in. shimCallStart is
 	// the address of cgg_call when the shim is compiled in (0 otherwise).
@@ -38,9 +39,6 @@ type frameKey struct {
 	pc uintptr
 	ra bool
 }
-
-// maxCachedFrames bounds the Go-side cache; it is emptied when full.
-const maxCachedFrames = 1 << 15
 
 // symbolBuffers recycles the C-layout buffers symbolization fills in.
 var symbolBuffers = sync.Pool{New: func() any { return new(C.cgg_symbol) }}
@@ -125,10 +123,7 @@ func (f *NativeFault) symbolFrames() []Frame {
 
 // symbolNames caches the frames namesFromSymbols names, as frameCache does
 // the symbolized ones.
-var (
-	symbolNamesMu sync.Mutex
-	symbolNames   = map[frameKey]Frame{}
-)
+var symbolNames framecache.Cache[frameKey, Frame]
 
 // namesFromSymbols names raw frames (only their PCs are read) from the
 // symbol tables (cgg_symbolize_symbols): one call into C for the frames
@@ -136,16 +131,13 @@ var (
 func namesFromSymbols(raw []Frame, exception bool) []Frame {
 	out := make([]Frame, len(raw))
 	var missing []int
-	symbolNamesMu.Lock()
 	for i := range raw {
-		fr, ok := symbolNames[frameKey{raw[i].PC, i > 0 || exception}]
-		if ok {
+		if fr, ok := symbolNames.Get(frameKey{raw[i].PC, i > 0 || exception}); ok {
 			out[i] = fr
 		} else {
 			missing = append(missing, i)
 		}
 	}
-	symbolNamesMu.Unlock()
 	if len(missing) == 0 {
 		return out
 	}
@@ -159,11 +151,6 @@ func namesFromSymbols(raw []Frame, exception bool) []Frame {
 	}
 	syms := make([]C.cgg_symbol, len(missing))
 	C.cgg_symbolize_symbols(&pcs[0], &ra[0], C.int(len(missing)), &syms[0])
-	symbolNamesMu.Lock()
-	defer symbolNamesMu.Unlock()
-	if len(symbolNames)+len(missing) > maxCachedFrames {
-		clear(symbolNames)
-	}
 	for k, i := range missing {
 		fr := Frame{PC: raw[i].PC}
 		if sym := &syms[k]; sym.module[0] != 0 {
@@ -174,7 +161,7 @@ func namesFromSymbols(raw []Frame, exception bool) []Frame {
 			fr.BuildID = moduleBuildID(fr.Module, fr.PC)
 		}
 		out[i] = fr
-		symbolNames[frameKey{raw[i].PC, ra[k] != 0}] = fr
+		symbolNames.Put(frameKey{raw[i].PC, ra[k] != 0}, fr)
 	}
 	return out
 }
@@ -202,7 +189,7 @@ func (f *NativeFault) WhenSymbolized(fn func(*NativeFault)) {
 		return
 	}
 	startWarmUp()
-	if !queueDelivery(symbolizeJob{c, fn}) {
+	if !deliveries.Push(symbolizeJob{c, fn}) {
 		fn(c)
 	}
 }
@@ -240,9 +227,12 @@ var (
 	// long to load.
 	warmUpGate chan struct{}
 
-	deliveriesMu sync.Mutex
-	deliveries   []symbolizeJob
-	delivering   bool // a goroutine is delivering the queue
+	// deliveries runs the WhenSymbolized jobs in fault order, on a
+	// goroutine that exists only while some wait.
+	deliveries = ondemand.Queue[symbolizeJob]{Max: maxQueuedDeliveries, Run: func(job symbolizeJob) {
+		job.f.Symbolize()
+		deliver(job.fn, job.f)
+	}}
 )
 
 type symbolizeJob struct {
@@ -332,47 +322,9 @@ func symbolizerIsWarm() bool {
 	return true
 }
 
-// queueDelivery queues a WhenSymbolized delivery and starts the goroutine
-// that makes them if none runs; false when the queue is full.
-func queueDelivery(job symbolizeJob) bool {
-	deliveriesMu.Lock()
-	defer deliveriesMu.Unlock()
-	if len(deliveries) >= maxQueuedDeliveries {
-		return false
-	}
-	deliveries = append(deliveries, job)
-	if !delivering {
-		delivering = true
-		go deliverQueued()
-	}
-	return true
-}
-
-// deliverQueued symbolizes and delivers the queued faults in order, and
-// returns once the queue is empty.
-func deliverQueued() {
-	for {
-		deliveriesMu.Lock()
-		if len(deliveries) == 0 {
-			deliveries = nil
-			delivering = false
-			deliveriesMu.Unlock()
-			return
-		}
-		job := deliveries[0]
-		deliveries[0] = symbolizeJob{}
-		deliveries = deliveries[1:]
-		deliveriesMu.Unlock()
-		job.f.Symbolize()
-		deliver(job.fn, job.f)
-	}
-}
-
 func symbolizeFrame(pc uintptr, returnAddress bool) Frame {
 	key := frameKey{pc, returnAddress}
-	frameCacheMu.Lock()
-	fr, ok := frameCache[key]
-	frameCacheMu.Unlock()
+	fr, ok := frameCache.Get(key)
 	if ok {
 		return fr
 	}
@@ -404,12 +356,7 @@ func symbolizeFrame(pc uintptr, returnAddress bool) Frame {
 			fr.Function, fr.Offset = fn, off
 		}
 	}
-	frameCacheMu.Lock()
-	if len(frameCache) >= maxCachedFrames {
-		clear(frameCache)
-	}
-	frameCache[key] = fr
-	frameCacheMu.Unlock()
+	frameCache.Put(key, fr)
 	return fr
 }
 
