@@ -38,3 +38,14 @@ timed() {
   ms=$((($(date +%s%N) - start) / 1000000))
   printf '%s: %d.%d s\n' "$label" $((ms / 1000)) $((ms % 1000 / 100))
 }
+
+# cgoguard_tool DIR: prints the path of the build flag's command:
+# $CGOGUARD_TOOL if set, else cmd/cgoguard of this tree built into DIR.
+cgoguard_tool() {
+  if [[ -n ${CGOGUARD_TOOL:-} ]]; then
+    echo "$CGOGUARD_TOOL"
+    return
+  fi
+  (cd "$ci_dir/.." && go build -o "$1/cgoguard" ./cmd/cgoguard)
+  echo "$1/cgoguard"
+}

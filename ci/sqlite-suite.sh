@@ -17,6 +17,7 @@
 #   CGOGUARD_TOOL=/path/to/cgoguard ci/sqlite-suite.sh   (else built from this tree)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=$PWD
 version=v1.14.53
 run=${SQLITE_SUITE_RUN:-.}
@@ -25,11 +26,7 @@ cache=${CGOGUARD_CI_CACHE:-$HOME/.cache/cgoguard-ci}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-tool=${CGOGUARD_TOOL:-}
-if [[ -z $tool ]]; then
-  tool=$tmp/cgoguard
-  go build -o "$tool" ./cmd/cgoguard
-fi
+tool=$(cgoguard_tool "$tmp")
 
 src=$(go mod download -json "github.com/mattn/go-sqlite3@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 mod=$cache/go-sqlite3@$version

@@ -14,6 +14,7 @@
 # (the build cache keeps it: it is read from the module cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=$PWD
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -33,11 +34,7 @@ expect() { # expect <file> <pattern...>: every pattern must match a line
   done
 }
 
-tool=${CGOGUARD_TOOL:-}
-if [[ -z $tool ]]; then
-  tool=$tmp/cgoguard
-  go build -o "$tool" ./cmd/cgoguard
-fi
+tool=$(cgoguard_tool "$tmp")
 app=$tmp/app
 mkdir -p "$app"
 cp -r ci/testdata/sqlitefault/. "$app/"

@@ -20,16 +20,13 @@
 # linking cgoguard's runtime changes) without failing on them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=$PWD
 limit=${TESTPROGCGO_TIMEOUT:-20}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-tool=${CGOGUARD_TOOL:-}
-if [[ -z $tool ]]; then
-  tool=$tmp/cgoguard
-  go build -o "$tool" ./cmd/cgoguard
-fi
+tool=$(cgoguard_tool "$tmp")
 goroot=$(go env GOROOT)
 src=$goroot/src/runtime/testdata/testprogcgo
 goversion=$(go env GOVERSION)
