@@ -56,6 +56,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -351,15 +352,35 @@ struct ElfFile {
 
 // What one module's scan found.
 struct ModuleScan {
-  std::vector<Range> found;                     // named functions
-  std::unordered_set<uintptr_t> public_starts;  // starts of global and weak functions
-  std::vector<Range> jump_sections;             // executable sections a tail call may land in
+  std::vector<Range> found;              // named functions
+  std::vector<uintptr_t> public_starts;  // starts of global and weak functions (sorted once found)
+  std::vector<Range> jump_sections;      // executable sections a tail call may land in
 };
 
 // Reads the module's symbol tables: the ranges of the wanted functions, the
 // starts of every public function, and its code sections without the PLT.
-void scan_symbols(const Module& m, const std::unordered_set<std::string>& wanted,
-                  bool loader_prefix, ModuleScan* out) {
+// Wanted names, and the length of the longest: Init scans every function
+// of every module (a large program has 100,000), most of them with names
+// longer than any wanted one, which is_wanted rejects after that many
+// characters, without hashing them.
+struct WantedNames {
+  std::unordered_set<std::string_view> names;  // views of static names and user_symbols
+  size_t max_length = 0;
+  void add(std::string_view n) {
+    names.insert(n);
+    max_length = std::max(max_length, n.size());
+  }
+};
+
+// Whether a symbol's name is wanted. Versioned names in a .symtab
+// ("malloc@@GLIBC_2.2.5") count as the name before the '@'.
+bool is_wanted(const char* name, const WantedNames& wanted) {
+  size_t n = 0;
+  while (n <= wanted.max_length && name[n] != '\0' && name[n] != '@') n++;
+  return n <= wanted.max_length && wanted.names.count(std::string_view(name, n)) != 0;
+}
+
+void scan_symbols(const Module& m, const WantedNames& wanted, bool loader_prefix, ModuleScan* out) {
   ElfFile file;
   if (m.path.empty() || !file.open_path(m.path)) return;
   size_t nsec;
@@ -399,9 +420,6 @@ void scan_symbols(const Module& m, const std::unordered_set<std::string>& wanted
       int bind = ELF64_ST_BIND(sym.st_info);
       bool is_public = bind == STB_GLOBAL || bind == STB_WEAK;
       const char* name = strs + sym.st_name;
-      // Versioned names in a .symtab ("malloc@@GLIBC_2.2.5") count as the name.
-      const char* at = strchr(name, '@');
-      std::string plain = at == nullptr ? std::string(name) : std::string(name, at);
       if (type == STT_GNU_IFUNC) {
         // The symbol's value is its resolver; callers run the implementation
         // the resolver chose (memset's for this CPU), an unnamed local
@@ -409,15 +427,15 @@ void scan_symbols(const Module& m, const std::unordered_set<std::string>& wanted
         // returns that implementation (ordinary context, at cgg_init; nil in
         // a static program, where none is added).
         if (is_public) {
+          std::string plain(name, strcspn(name, "@"));
           void* impl = dlsym(RTLD_DEFAULT, plain.c_str());
-          if (impl != nullptr) out->public_starts.insert(reinterpret_cast<uintptr_t>(impl));
+          if (impl != nullptr) out->public_starts.push_back(reinterpret_cast<uintptr_t>(impl));
         }
         continue;
       }
-      if (is_public) out->public_starts.insert(start);
+      if (is_public) out->public_starts.push_back(start);
       if (sym.st_size == 0) continue;
-      bool want =
-          wanted.count(plain) != 0 || (loader_prefix && strncmp(plain.c_str(), "_dl_", 4) == 0);
+      bool want = (loader_prefix && strncmp(name, "_dl_", 4) == 0) || is_wanted(name, wanted);
       if (want) out->found.push_back({start, start + sym.st_size});
     }
   }
@@ -498,7 +516,7 @@ void add_tail_callees(const Module& m, const ModuleScan& scan, std::vector<Range
       if (it == starts.end() || *it != t) continue;  // not a function's start
       // A public function the lists do not name (memset, say) is entered
       // from everywhere: declining it would decline all its faults.
-      if (scan.public_starts.count(t) != 0) continue;
+      if (std::binary_search(scan.public_starts.begin(), scan.public_starts.end(), t)) continue;
       auto next = std::upper_bound(starts.begin(), starts.end(), t);
       uintptr_t end = next == starts.end() ? t + 1 : *next;
       if (end - t > kMaxFunctionBytes) continue;
@@ -516,12 +534,12 @@ int rebuild_locked() {
   dl_iterate_phdr(collect_module, &modules);
   uintptr_t loader_base = static_cast<uintptr_t>(getauxval(AT_BASE));
 
-  std::unordered_set<std::string> wanted;
-  for (const char* n : kAllocatorFunctions) wanted.insert(n);
-  for (const char* n : kLoaderFunctions) wanted.insert(n);
-  for (const char* n : kStdioFunctions) wanted.insert(n);
-  for (const char* n : kExitFunctions) wanted.insert(n);
-  for (const std::string& n : user_symbols) wanted.insert(n);
+  WantedNames wanted;
+  for (const char* n : kAllocatorFunctions) wanted.add(n);
+  for (const char* n : kLoaderFunctions) wanted.add(n);
+  for (const char* n : kStdioFunctions) wanted.add(n);
+  for (const char* n : kExitFunctions) wanted.add(n);
+  for (const std::string& n : user_symbols) wanted.add(n);
 
   std::vector<Range> all;
   for (const Module& m : modules) {
@@ -536,6 +554,7 @@ int rebuild_locked() {
     ModuleScan scan;
     scan_symbols(m, wanted, static_program, &scan);
     if (scan.found.empty()) continue;
+    std::sort(scan.public_starts.begin(), scan.public_starts.end());
     add_tail_callees(m, scan, &scan.found);
     all.insert(all.end(), scan.found.begin(), scan.found.end());
   }
