@@ -2,8 +2,8 @@
 // boundaries share: the HTTP middleware (httpguard) and the panic-safe
 // goroutines (safego) turn every panic and native fault they contain into an
 // *Incident with an ID (its fingerprint's prefix and 64 random bits: NewID),
-// and report it through a Reporter: one
-// structured log/slog record, the fault clusters, and an optional callback.
+// and report it through a Reporter: one structured log/slog record, the
+// fault clusters, and an optional callback.
 //
 // # Log budget
 //
