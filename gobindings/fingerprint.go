@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -116,13 +117,25 @@ func IncidentalFrame(function string) bool {
 // Site names the function a native fault is attributed to: its innermost
 // named frame that is not incidental (see IncidentalFrame). For a call
 // through a bad function pointer that is the caller; for abort() or a failed
-// assert(), the function that called it. Empty when no frame is named
-// (before symbolization, or in a stripped program).
+// assert(), the function that called it. A fault whose own frame is cgo's
+// call wrapper of f (_cgo_<hash>_Cfunc_f) happened in f's code inlined
+// there, as a static function of a cgo preamble is: the site is f. Empty
+// when no frame is named (before symbolization, or in a stripped program).
 func (f *NativeFault) Site() string {
-	for _, fr := range f.Frames {
-		if fr.Function != "" && !IncidentalFrame(fr.Function) {
+	for i, fr := range f.Frames {
+		if fr.Function == "" {
+			continue
+		}
+		if !IncidentalFrame(fr.Function) {
 			return fr.Function
+		}
+		if m := cgoWrapperName.FindStringSubmatch(fr.Function); i == 0 && m != nil {
+			return m[1]
 		}
 	}
 	return ""
 }
+
+// cgoWrapperName matches cgo's C call wrappers (and the build flag's inner
+// ones), capturing the C function they call.
+var cgoWrapperName = regexp.MustCompile(`^_cgo_(?:cgoguard_)?[0-9a-f]{12}_C2?func_(\w+)$`)

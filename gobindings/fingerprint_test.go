@@ -52,3 +52,24 @@ func TestFingerprintAndSiteSkipAbortMachinery(t *testing.T) {
 		t.Errorf("Site() = %q, want the function that called abort()", got)
 	}
 }
+
+// A static function of a cgo preamble is compiled into cgo's call wrapper:
+// a fault in it has the wrapper as its own frame, and is attributed to the
+// function the wrapper calls. A wrapper further out is only glue.
+func TestSiteOfAFaultInsideCgosWrapperIsTheWrappedFunction(t *testing.T) {
+	for _, tc := range []struct {
+		frames []cgoguard.Frame
+		want   string
+	}{
+		{[]cgoguard.Frame{native("_cgo_8c556a9fe8f6_Cfunc_decode_bad", 0x4)}, "decode_bad"},
+		{[]cgoguard.Frame{native("_cgo_cgoguard_8c556a9fe8f6_Cfunc_decode_bad", 0x4), native("cgoguard_cgo_call", 0x20)}, "decode_bad"},
+		{[]cgoguard.Frame{native("_cgo_8c556a9fe8f6_C2func_read_all", 0x9)}, "read_all"},
+		{[]cgoguard.Frame{native("parse", 0x11), native("_cgo_3f2a9c1b7d4e_Cfunc_guarded_parse", 0x30)}, "parse"},
+		{[]cgoguard.Frame{{PC: 0x1000}, native("_cgo_3f2a9c1b7d4e_Cfunc_guarded_parse", 0x30)}, ""},
+	} {
+		nf := &cgoguard.NativeFault{Frames: tc.frames}
+		if got := nf.Site(); got != tc.want {
+			t.Errorf("Site() of %v = %q, want %q", tc.frames, got, tc.want)
+		}
+	}
+}

@@ -22,6 +22,7 @@ package otelguard
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -30,7 +31,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
-	cgoguard "github.com/cgoguard/cgoguard/gobindings"
 	"github.com/cgoguard/cgoguard/gobindings/incident"
 )
 
@@ -127,23 +127,27 @@ func (r *Recorder) Record(ctx context.Context, inc *incident.Incident) {
 }
 
 // innermostFrame names the frame the fault is attributed to, as
-// "function (file:line)" or "function": the innermost named frame that is
-// not incidental, the same frame NativeFault.Site names (for abort(), its
-// caller rather than the C library's abort machinery).
+// "function (file:line)" or "function": NativeFault.Site, the name the
+// clusters use (for abort(), its caller rather than the C library's abort
+// machinery; for a static function of a cgo preamble, that function rather
+// than cgo's wrapper it is compiled into), with the line of its frame.
 func innermostFrame(inc *incident.Incident) string {
 	if inc.Fault == nil {
 		return ""
 	}
-	for _, fr := range inc.Fault.Frames {
-		if fr.Function == "" || cgoguard.IncidentalFrame(fr.Function) {
-			continue
-		}
-		if fr.File != "" {
-			return fmt.Sprintf("%s (%s:%d)", fr.Function, fr.File, fr.Line)
-		}
-		return fr.Function
+	site := inc.Fault.Site()
+	if site == "" {
+		return ""
 	}
-	return ""
+	for _, fr := range inc.Fault.Frames {
+		if fr.Function == site || strings.HasSuffix(fr.Function, "func_"+site) {
+			if fr.File != "" {
+				return fmt.Sprintf("%s (%s:%d)", site, fr.File, fr.Line)
+			}
+			break
+		}
+	}
+	return site
 }
 
 // summary is the event's exception.message: for a native fault the signal
