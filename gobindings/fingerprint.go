@@ -36,7 +36,9 @@ const fingerprintFrames = 8
 // the wrappers cgo generates, whose names carry a hash of the Go source
 // (_cgo_<hash>_Cfunc_f changes when only a Go comment changes), and the C
 // library's abort machinery (abort, raise, __pthread_kill_implementation,
-// __assert_fail, ...), which every abort() shares.
+// __assert_fail, ...), which every abort() shares. A fault in cgo's wrapper
+// itself is in the static preamble function f compiled into it: that frame
+// enters as f, as NativeFault.Site names it.
 //
 // NativeFault.Fingerprint and the incident package's fingerprints of Go
 // panics and errors both come from here.
@@ -44,20 +46,27 @@ func Fingerprint(what string, frames []Frame) string {
 	buf := make([]byte, 0, 512)
 	buf = append(buf, what...)
 	n := 0
-	for _, fr := range frames {
+	for i, fr := range frames {
 		if n == fingerprintFrames {
 			break
 		}
-		if IncidentalFrame(fr.Function) {
-			continue
+		fn := fr.Function
+		if IncidentalFrame(fn) {
+			// The faulting frame in cgo's wrapper of f is f's code, inlined
+			// there (a static function of a cgo preamble): it enters as f.
+			m := cgoWrapperName.FindStringSubmatch(fn)
+			if i != 0 || m == nil {
+				continue
+			}
+			fn = m[1]
 		}
 		n++
 		buf = append(buf, '|')
 		switch {
-		case fr.Module == "" && fr.Function != "": // a Go frame
-			buf = append(buf, fr.Function...)
-		case fr.Function != "":
-			buf = append(append(append(buf, moduleKey(fr.Module)...), '!'), fr.Function...)
+		case fr.Module == "" && fn != "": // a Go frame
+			buf = append(buf, fn...)
+		case fn != "":
+			buf = append(append(append(buf, moduleKey(fr.Module)...), '!'), fn...)
 			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.Offset), 16)...)
 		case fr.Module != "":
 			buf = append(buf, moduleKey(fr.Module)...)

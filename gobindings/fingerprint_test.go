@@ -73,3 +73,23 @@ func TestSiteOfAFaultInsideCgosWrapperIsTheWrappedFunction(t *testing.T) {
 		}
 	}
 }
+
+// Faults in two static preamble functions (each compiled into its cgo
+// wrapper) are two sites, and a Go-only edit, which renames the wrappers,
+// keeps each one's fingerprint; so does the build flag, whose inner wrapper
+// holds the same code under another name.
+func TestFingerprintOfAFaultInsideCgosWrapperNamesTheWrappedFunction(t *testing.T) {
+	fp := func(wrapper string) string {
+		return cgoguard.Fingerprint("signal|11", []cgoguard.Frame{native(wrapper, 0x4)})
+	}
+	a := fp("_cgo_8c556a9fe8f6_Cfunc_decode_bad")
+	if b := fp("_cgo_3f2a9c1b7d4e_Cfunc_decode_bad"); a != b {
+		t.Errorf("a renamed wrapper changes the fingerprint: %s vs %s", a, b)
+	}
+	if b := fp("_cgo_cgoguard_8c556a9fe8f6_Cfunc_decode_bad"); a != b {
+		t.Errorf("the build flag's inner wrapper changes the fingerprint: %s vs %s", a, b)
+	}
+	if b := fp("_cgo_8c556a9fe8f6_Cfunc_encode_bad"); a == b {
+		t.Errorf("two preamble functions share the fingerprint %s", a)
+	}
+}
