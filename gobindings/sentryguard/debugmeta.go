@@ -1,9 +1,11 @@
 package sentryguard
 
 import (
+	"debug/elf"
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"github.com/getsentry/sentry-go"
 
@@ -34,6 +36,7 @@ func debugImages(frames []cgoguard.Frame) []sentry.DebugMetaImage {
 			// ModuleOffset is the pc's offset from the module's first
 			// mapping, where Sentry expects image_addr.
 			ImageAddr: addrString(fr.PC - fr.ModuleOffset),
+			ImageSize: imageSize(fr.Module),
 			Arch:      arch(),
 		})
 	}
@@ -67,4 +70,35 @@ func arch() string {
 	default:
 		return runtime.GOARCH // arm64, ...
 	}
+}
+
+// imageSizes caches imageSize by module path.
+var imageSizes sync.Map // string -> int
+
+// imageSize is the span of a module's loadable segments, from its first
+// page to the end of its last segment: how much address space the image
+// takes from image_addr on. 0 (left out of the event) when the file cannot
+// be read, as a shared object named by its soname in a monitor record may
+// not be: Sentry then takes the image to end where the next one begins.
+func imageSize(path string) int {
+	if v, ok := imageSizes.Load(path); ok {
+		return v.(int)
+	}
+	size := 0
+	if f, err := elf.Open(path); err == nil {
+		lo, hi := ^uint64(0), uint64(0)
+		for _, p := range f.Progs {
+			if p.Type != elf.PT_LOAD {
+				continue
+			}
+			lo = min(lo, p.Vaddr&^0xfff)
+			hi = max(hi, p.Vaddr+p.Memsz)
+		}
+		if hi > lo {
+			size = int(hi - lo)
+		}
+		f.Close()
+	}
+	imageSizes.Store(path, size)
+	return size
 }

@@ -107,6 +107,7 @@ func TestContainedNativeFaultEvent(t *testing.T) {
 	}
 	if image == nil || path(image, "type") != "elf" || path(image, "code_id") != want.BuildID || want.BuildID == "" ||
 		path(image, "image_addr") != fmt.Sprintf("%#x", want.PC-want.ModuleOffset) ||
+		!(imageSize(image) > float64(want.ModuleOffset)) || // the pc lies inside the image
 		!strings.HasPrefix(want.BuildID, debugIDBytes(fmt.Sprint(path(image, "debug_id")))) {
 		t.Errorf("images %v; want the executable's, build ID %s", images, want.BuildID)
 	}
@@ -130,6 +131,12 @@ func TestContainedNativeFaultEvent(t *testing.T) {
 		path(c, "fault_addr") != "0x0" && path(c, "fault_addr") != fmt.Sprintf("%#x", fault.Addr) {
 		t.Errorf("context %v", c)
 	}
+}
+
+// imageSize is an image's image_size (0 when there is none).
+func imageSize(image any) float64 {
+	size, _ := path(image, "image_size").(float64)
+	return size
 }
 
 // debugIDBytes undoes the GUID byte order of a debug ID: its hex digits as
