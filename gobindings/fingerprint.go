@@ -50,15 +50,9 @@ func Fingerprint(what string, frames []Frame) string {
 		if n == fingerprintFrames {
 			break
 		}
-		fn := fr.Function
-		if IncidentalFrame(fn) {
-			// The faulting frame in cgo's wrapper of f is f's code, inlined
-			// there (a static function of a cgo preamble): it enters as f.
-			m := cgoWrapperName.FindStringSubmatch(fn)
-			if i != 0 || m == nil {
-				continue
-			}
-			fn = m[1]
+		fn, ok := siteFunction(i, fr.Function)
+		if !ok {
+			continue
 		}
 		n++
 		buf = append(buf, '|')
@@ -132,17 +126,28 @@ func IncidentalFrame(function string) bool {
 // when no frame is named (before symbolization, or in a stripped program).
 func (f *NativeFault) Site() string {
 	for i, fr := range f.Frames {
-		if fr.Function == "" {
-			continue
-		}
-		if !IncidentalFrame(fr.Function) {
-			return fr.Function
-		}
-		if m := cgoWrapperName.FindStringSubmatch(fr.Function); i == 0 && m != nil {
-			return m[1]
+		if fn, ok := siteFunction(i, fr.Function); ok && fn != "" {
+			return fn
 		}
 	}
 	return ""
+}
+
+// siteFunction is the name the i-th innermost frame, of function, gives its
+// site, for Site and Fingerprint: the function itself, or nothing (ok false)
+// for an incidental frame. The faulting frame (i 0) in cgo's wrapper of f is
+// f's code compiled into the wrapper (a static function of a cgo preamble):
+// it is named f.
+func siteFunction(i int, function string) (name string, ok bool) {
+	if !IncidentalFrame(function) {
+		return function, true
+	}
+	if i == 0 {
+		if m := cgoWrapperName.FindStringSubmatch(function); m != nil {
+			return m[1], true
+		}
+	}
+	return "", false
 }
 
 // cgoWrapperName matches cgo's C call wrappers (and the build flag's inner
