@@ -19,11 +19,10 @@ root=$PWD
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-fail() {
-  echo "FAILED: $*"
-  exit 1
-}
-expect() { # expect <file> <pattern...>: every pattern must match a line
+# expect_file FILE PATTERN...: every pattern must match a line of FILE,
+# which is printed only when one does not (ci/lib.sh's expect prints it
+# always).
+expect_file() {
   local file=$1
   shift
   for pattern in "$@"; do
@@ -57,7 +56,7 @@ run() { # run <binary> <mode>: output in <binary>.<mode>.out, exit status printe
 echo "-- control: built without the flag, the first fault ends the process"
 rc=$(run plain.bin as-is)
 [[ $rc != 0 ]] || fail "the unguarded program survived the fault"
-expect plain.bin.as-is.out "signal arrived during cgo execution" "crash_at\|_Cfunc__sqlite3"
+expect_file plain.bin.as-is.out "signal arrived during cgo execution" "crash_at\|_Cfunc__sqlite3"
 grep -m1 'signal arrived during cgo execution' plain.bin.as-is.out
 
 echo "-- with the flag, go-sqlite3 as it is"
@@ -65,7 +64,7 @@ rc=$(run guarded.bin as-is)
 grep -v 'go stack:' guarded.bin.as-is.out
 [[ $rc == 0 ]] || fail "exit status $rc"
 frames='native frames: crash_at <- sqlite3VdbeExec <- sqlite3_step <- _cgo_'
-expect guarded.bin.as-is.out \
+expect_file guarded.bin.as-is.out \
   "fault in the query's first step: status 500, incident [0-9a-f]*-[0-9a-f]*, segmentation fault" "$frames" \
   'go stack: github.com/mattn/go-sqlite3.*main\.server' \
   "other connections after the fault: 20/20 answered 200" \
@@ -79,13 +78,13 @@ expect guarded.bin.as-is.out \
 echo "-- with the flag, go-sqlite3 as it is, a fault in rows.Next (the rows open)"
 rc=$(run guarded.bin as-is-next)
 grep -v 'go stack:' guarded.bin.as-is-next.out
-expect guarded.bin.as-is-next.out "fault in rows.Next, the rows open (pool of 1): status 500, incident" "$frames"
+expect_file guarded.bin.as-is-next.out "fault in rows.Next, the rows open (pool of 1): status 500, incident" "$frames"
 
 echo "-- with the flag, the recovery of recovery.go"
 rc=$(run guarded.bin recovered)
 grep -v 'go stack:' guarded.bin.recovered.out
 [[ $rc == 0 ]] || fail "exit status $rc"
-expect guarded.bin.recovered.out \
+expect_file guarded.bin.recovered.out \
   "fault in the query's first step: status 500, incident" "$frames" \
   "fault in rows.Next, the rows open: status 500, incident" \
   "after three faults (pool of 2): database/sql open 0, in use 0, idle 0" \
@@ -102,7 +101,7 @@ echo "-- with the flag, ExecContext with a cancellable context: go-sqlite3 steps
 rc=$(run guarded.bin exec-on-its-goroutine)
 head -3 guarded.bin.exec-on-its-goroutine.out
 [[ $rc == 2 ]] || fail "exit status $rc, want 2 (an unrecovered panic)"
-expect guarded.bin.exec-on-its-goroutine.out "^panic: cgoguard: native fault: SIGSEGV" \
+expect_file guarded.bin.exec-on-its-goroutine.out "^panic: cgoguard: native fault: SIGSEGV" \
   'created by github.com/mattn/go-sqlite3.(\*SQLiteStmt).exec'
 if grep -q "recovered on the calling goroutine" guarded.bin.exec-on-its-goroutine.out; then
   fail "the fault reached the calling goroutine: update the hazard notes"
