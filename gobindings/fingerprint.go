@@ -125,12 +125,21 @@ func IncidentalFrame(function string) bool {
 // there, as a static function of a cgo preamble is: the site is f. Empty
 // when no frame is named (before symbolization, or in a stripped program).
 func (f *NativeFault) Site() string {
+	fr, _ := f.SiteFrame()
+	return fr.Function
+}
+
+// SiteFrame returns the frame Site names, with Function set to that name
+// (for a fault inside cgo's wrapper, the wrapped function), and false when
+// no frame names a site.
+func (f *NativeFault) SiteFrame() (Frame, bool) {
 	for i, fr := range f.Frames {
 		if fn, ok := siteFunction(i, fr.Function); ok && fn != "" {
-			return fn
+			fr.Function = fn
+			return fr, true
 		}
 	}
-	return ""
+	return Frame{}, false
 }
 
 // siteFunction is the name the i-th innermost frame, of function, gives its

@@ -71,6 +71,9 @@ func TestSiteOfAFaultInsideCgosWrapperIsTheWrappedFunction(t *testing.T) {
 		if got := nf.Site(); got != tc.want {
 			t.Errorf("Site() of %v = %q, want %q", tc.frames, got, tc.want)
 		}
+		if fr, ok := nf.SiteFrame(); ok != (tc.want != "") || fr.Function != tc.want || ok && fr.Module != tc.frames[0].Module {
+			t.Errorf("SiteFrame() of %v = %v, %v; want the frame named %q", tc.frames, fr, ok, tc.want)
+		}
 	}
 }
 

@@ -22,7 +22,6 @@ package otelguard
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel"
@@ -135,19 +134,15 @@ func innermostFrame(inc *incident.Incident) string {
 	if inc.Fault == nil {
 		return ""
 	}
-	site := inc.Fault.Site()
-	if site == "" {
+	fr, ok := inc.Fault.SiteFrame()
+	switch {
+	case !ok:
 		return ""
+	case fr.File != "":
+		return fmt.Sprintf("%s (%s:%d)", fr.Function, fr.File, fr.Line)
+	default:
+		return fr.Function
 	}
-	for _, fr := range inc.Fault.Frames {
-		if fr.Function == site || strings.HasSuffix(fr.Function, "func_"+site) {
-			if fr.File != "" {
-				return fmt.Sprintf("%s (%s:%d)", site, fr.File, fr.Line)
-			}
-			break
-		}
-	}
-	return site
 }
 
 // summary is the event's exception.message: for a native fault the signal
