@@ -3,15 +3,14 @@ package crashmonitor
 import (
 	"bufio"
 	"debug/elf"
-	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	"github.com/cgoguard/cgoguard/internal/elfimage"
 )
 
 // mapping is one executable mapping of the program, from /proc/<pid>/maps.
@@ -91,7 +90,7 @@ type module struct {
 	name     string // the module path as the program's loader names it
 	buildID  string
 	loadBase uint64
-	funcs    []elf.Symbol
+	funcs    elfimage.Functions
 }
 
 func newSymbolizer(maps []mapping) *symbolizer {
@@ -121,7 +120,7 @@ func (s *symbolizer) frame(pc uint64, returnAddress bool) cgoguard.Frame {
 	fr.Module = mod.name
 	fr.BuildID = mod.buildID
 	fr.ModuleOffset = uintptr(pc - m.base)
-	if sym := mod.symbolAt(mod.loadBase + (lookup - m.base)); sym != nil {
+	if sym := mod.funcs.At(mod.loadBase + (lookup - m.base)); sym != nil {
 		fr.Function = sym.Name
 		fr.Offset = uintptr(mod.loadBase + (pc - m.base) - sym.Value)
 	}
@@ -139,27 +138,13 @@ func (s *symbolizer) module(path string) *module {
 		return m
 	}
 	defer f.Close()
-	m.buildID = buildID(f)
-	m.loadBase = ^uint64(0)
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Vaddr&^0xfff < m.loadBase {
-			m.loadBase = p.Vaddr &^ 0xfff
-		}
-	}
-	if m.loadBase == ^uint64(0) {
-		m.loadBase = 0
-	}
+	m.buildID = elfimage.BuildID(f)
+	m.loadBase = elfimage.LoadBase(f)
 	syms, err := f.Symbols()
 	if err != nil || len(syms) == 0 {
 		syms, _ = f.DynamicSymbols()
 	}
-	for _, sym := range syms {
-		if elf.ST_TYPE(sym.Info) == elf.STT_FUNC && sym.Value != 0 && sym.Section != elf.SHN_UNDEF {
-			sym.Version, sym.Library = "", ""
-			m.funcs = append(m.funcs, sym)
-		}
-	}
-	sort.Slice(m.funcs, func(i, j int) bool { return m.funcs[i].Value < m.funcs[j].Value })
+	m.funcs = elfimage.FunctionsOf(syms)
 	if path != s.exe {
 		m.name = loaderName(f, path)
 	}
@@ -183,43 +168,3 @@ func loaderName(f *elf.File, path string) string {
 	}
 	return path
 }
-
-// symbolAt returns the function symbol whose range holds addr.
-func (m *module) symbolAt(addr uint64) *elf.Symbol {
-	i := sort.Search(len(m.funcs), func(i int) bool { return m.funcs[i].Value > addr })
-	for j := i - 1; j >= 0 && j >= i-8; j-- {
-		if s := &m.funcs[j]; addr < s.Value+s.Size {
-			return s
-		}
-	}
-	return nil
-}
-
-// buildID returns the hex GNU build ID of f, "" if it has none.
-func buildID(f *elf.File) string {
-	for _, sec := range f.Sections {
-		if sec.Type != elf.SHT_NOTE {
-			continue
-		}
-		data, err := sec.Data()
-		if err != nil {
-			continue
-		}
-		for len(data) >= 12 {
-			order := f.ByteOrder
-			nameSz, descSz, typ := order.Uint32(data), order.Uint32(data[4:]), order.Uint32(data[8:])
-			nameEnd := 12 + align4(nameSz)
-			descEnd := nameEnd + align4(descSz)
-			if uint64(len(data)) < descEnd {
-				break
-			}
-			if typ == 3 && nameSz == 4 && string(data[12:15]) == "GNU" { // NT_GNU_BUILD_ID
-				return hex.EncodeToString(data[nameEnd : nameEnd+uint64(descSz)])
-			}
-			data = data[descEnd:]
-		}
-	}
-	return ""
-}
-
-func align4(n uint32) uint64 { return (uint64(n) + 3) &^ 3 }

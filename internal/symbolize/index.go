@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cgoguard/cgoguard/internal/elfimage"
 )
 
 // errNotFound: no file of the given directories has the frame's build ID.
@@ -76,40 +78,8 @@ func buildIDOfFile(path string) string {
 		return ""
 	}
 	defer f.Close()
-	return buildID(f)
+	return elfimage.BuildID(f)
 }
-
-// buildID reads the NT_GNU_BUILD_ID note from the file's note sections.
-func buildID(f *elf.File) string {
-	for _, s := range f.Sections {
-		if s.Type != elf.SHT_NOTE {
-			continue
-		}
-		data, err := s.Data()
-		if err != nil {
-			continue
-		}
-		for len(data) >= 12 {
-			order := f.ByteOrder
-			namesz := order.Uint32(data[0:4])
-			descsz := order.Uint32(data[4:8])
-			typ := order.Uint32(data[8:12])
-			nameEnd := 12 + align4(namesz)
-			descEnd := nameEnd + align4(descsz)
-			if descEnd > uint64(len(data)) {
-				break
-			}
-			name := data[12 : 12+namesz]
-			if typ == 3 /* NT_GNU_BUILD_ID */ && string(name) == "GNU\x00" {
-				return hex.EncodeToString(data[nameEnd : nameEnd+uint64(descsz)])
-			}
-			data = data[descEnd:]
-		}
-	}
-	return ""
-}
-
-func align4(n uint32) uint64 { return (uint64(n) + 3) &^ 3 }
 
 // module opens (once) the file with the given build ID.
 func (idx *index) module(id string) (*module, error) {

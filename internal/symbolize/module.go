@@ -3,7 +3,8 @@ package symbolize
 import (
 	"debug/dwarf"
 	"debug/elf"
-	"sort"
+
+	"github.com/cgoguard/cgoguard/internal/elfimage"
 )
 
 // module is one binary or debug file, with its function symbols sorted by
@@ -14,7 +15,7 @@ type module struct {
 	// from: the page the first loadable segment starts on (where the loader
 	// maps the file's start, dladdr's dli_fbase).
 	loadBase uint64
-	funcs    []elf.Symbol
+	funcs    elfimage.Functions
 	dwarf    *dwarf.Data // nil without debug information
 }
 
@@ -23,22 +24,9 @@ func openModule(path string) (*module, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &module{file: f, loadBase: ^uint64(0)}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Vaddr < m.loadBase {
-			m.loadBase = p.Vaddr &^ 0xfff
-		}
-	}
-	if m.loadBase == ^uint64(0) {
-		m.loadBase = 0
-	}
+	m := &module{file: f, loadBase: elfimage.LoadBase(f)}
 	syms, _ := f.Symbols() // none in a stripped file: names then come from DWARF alone
-	for _, s := range syms {
-		if elf.ST_TYPE(s.Info) == elf.STT_FUNC && s.Value != 0 && s.Section != elf.SHN_UNDEF {
-			m.funcs = append(m.funcs, s)
-		}
-	}
-	sort.Slice(m.funcs, func(i, j int) bool { return m.funcs[i].Value < m.funcs[j].Value })
+	m.funcs = elfimage.FunctionsOf(syms)
 	if d, err := f.DWARF(); err == nil {
 		m.dwarf = d
 	}
@@ -58,24 +46,11 @@ func (m *module) lookup(offset uint64, returnAddress bool) (fn string, fnOffset 
 	if returnAddress && at > 0 {
 		at--
 	}
-	if s := m.symbolAt(at); s != nil {
+	if s := m.funcs.At(at); s != nil {
 		fn, fnOffset = s.Name, addr-s.Value
 	}
 	file, line = m.lineAt(at)
 	return fn, fnOffset, file, line
-}
-
-// symbolAt returns the function symbol whose range holds addr.
-func (m *module) symbolAt(addr uint64) *elf.Symbol {
-	i := sort.Search(len(m.funcs), func(i int) bool { return m.funcs[i].Value > addr })
-	// Several symbols may start at or before addr (aliases, local symbols of
-	// zero size): the nearest few that start below it are candidates.
-	for j := i - 1; j >= 0 && j >= i-8; j-- {
-		if s := &m.funcs[j]; addr < s.Value+s.Size {
-			return s
-		}
-	}
-	return nil
 }
 
 // lineAt returns the source file and line of addr from the DWARF line table
