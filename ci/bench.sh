@@ -9,8 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/lib.sh
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir
 
 printf '=== machine\n'
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)

@@ -17,8 +17,7 @@ root=$PWD
 rounds=${CALLBENCH_ROUNDS:-5}
 iter=${CALLBENCH_ITER:-20000000}
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir
 cp ci/testdata/callbench/*.go "$tmp/"
 sed "s|@SRC@|$root|" ci/testdata/callbench/go.mod.in >"$tmp/go.mod"
 (cd "$tmp" && go test -c -o callbench.test .)

@@ -23,8 +23,7 @@ root=$PWD
 funcs=${FIRSTFAULT_FUNCS:-58000}
 runs=${FIRSTFAULT_RUNS:-5}
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir
 cp ci/testdata/firstfault/main.go "$tmp/"
 cat >"$tmp/go.mod" <<MOD
 module example.com/firstfault

@@ -16,8 +16,7 @@ root=$PWD
 rounds=${FLAGBENCH_ROUNDS:-7}
 iter=${FLAGBENCH_ITER:-20000000}
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir
 go build -o "$tmp/cgoguard" ./cmd/cgoguard
 cp ci/testdata/flagbench/*.go "$tmp/"
 sed "s|@SRC@|$root|" ci/testdata/flagbench/go.mod.in >"$tmp/go.mod"

@@ -13,6 +13,13 @@ median_awk() {
 # median: the median of the numbers on standard input, one per line.
 median() { median_awk '{ list = list " " $1 } END { print median(list) }'; }
 
+# scratch_dir: sets tmp to a new directory, removed when the script exits
+# (made writable first: the go command leaves a module cache read-only).
+scratch_dir() {
+  tmp=$(mktemp -d)
+  trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+}
+
 # fail MESSAGE: prints it and ends the script.
 fail() {
   echo "FAILED: $*"

@@ -23,8 +23,7 @@ version=v1.14.53
 run=${SQLITE_SUITE_RUN:-.}
 tags=${SQLITE_SUITE_TAGS:-}
 cache=${CGOGUARD_CI_CACHE:-$HOME/.cache/cgoguard-ci}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir
 
 tool=$(cgoguard_tool "$tmp")
 

@@ -21,12 +21,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 quiet() { "$@" >/dev/null; }
 . ci/lib.sh # fail, expect, timed
+scratch_dir
 
 src=$tmp/cgoguard
 mkdir -p "$src" "$tmp/app"

@@ -16,8 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . ci/lib.sh
 root=$PWD
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir
 
 # expect_file FILE PATTERN...: every pattern must match a line of FILE,
 # which is printed only when one does not (ci/lib.sh's expect prints it

@@ -23,8 +23,7 @@ cd "$(dirname "$0")/.."
 . ci/lib.sh
 root=$PWD
 limit=${TESTPROGCGO_TIMEOUT:-20}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_dir
 
 tool=$(cgoguard_tool "$tmp")
 goroot=$(go env GOROOT)

@@ -20,10 +20,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 
 . ci/lib.sh # fail, expect, timed
+scratch_dir
 cgo_steps() { # the number of cgo steps logged in $1
   if [[ -f $1 ]]; then grep -c '^cgo ' "$1" || true; else echo 0; fi
 }
