@@ -6,12 +6,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	fx "github.com/cgoguard/cgoguard/gobindings/crashfixtures"
 )
 
 // runChildWithin runs a child scenario with extraEnv added to its
@@ -88,4 +92,20 @@ func containsAll(s string, subs []string) bool {
 		}
 	}
 	return true
+}
+
+// initAndFault starts a child scenario: Init with opts, then a guarded null
+// write. It returns the contained fault, or prints what went wrong on stderr
+// and returns nil.
+func initAndFault(opts ...cgoguard.Option) *cgoguard.NativeFault {
+	if err := cgoguard.Init(opts...); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return nil
+	}
+	var nf *cgoguard.NativeFault
+	if err := cgoguard.Call(fx.NullWrite.Fn, nil); !errors.As(err, &nf) {
+		fmt.Fprintln(os.Stderr, "Call:", err)
+		return nil
+	}
+	return nf
 }

@@ -52,13 +52,8 @@ func TestNativeFaultCopiedBeforeSymbolized(t *testing.T) {
 
 func copyBeforeSymbolized() {
 	release := cgoguard.HoldSymbolizerWarmUp()
-	if err := cgoguard.Init(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return
-	}
-	var nf *cgoguard.NativeFault
-	if err := cgoguard.Call(fx.NullWrite.Fn, nil); !errors.As(err, &nf) {
-		fmt.Fprintln(os.Stderr, "Call:", err)
+	nf := initAndFault()
+	if nf == nil {
 		return
 	}
 	v := *nf

@@ -96,13 +96,8 @@ func firstFaultRightAfterInit() {
 	if os.Getenv("CGOGUARD_TEST_HOLD_WARMUP") != "" {
 		defer cgoguard.HoldSymbolizerWarmUp()()
 	}
-	if err := cgoguard.Init(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return
-	}
-	var nf *cgoguard.NativeFault
-	if err := cgoguard.Call(fx.NullWrite.Fn, nil); !errors.As(err, &nf) {
-		fmt.Fprintln(os.Stderr, "Call:", err)
+	nf := initAndFault()
+	if nf == nil {
 		return
 	}
 	var problems []string

@@ -96,13 +96,8 @@ func TestFaultBeforeSymbolizerReadyIsNamedWithoutLines(t *testing.T) {
 // symbolizeFalseEndToEnd: with Symbolize(false), nothing symbolizes: not
 // Init, not Call, not the warm-up. Prints "ok" or the problem.
 func symbolizeFalseEndToEnd() {
-	if err := cgoguard.Init(cgoguard.Symbolize(false)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return
-	}
-	var nf *cgoguard.NativeFault
-	if err := cgoguard.Call(fx.NullWrite.Fn, nil); !errors.As(err, &nf) {
-		fmt.Fprintln(os.Stderr, "Call:", err)
+	nf := initAndFault(cgoguard.Symbolize(false))
+	if nf == nil {
 		return
 	}
 	select {
