@@ -70,7 +70,7 @@ func runChildrenFourAtATime(t *testing.T, runs int, d time.Duration, scenario st
 					o.failures = append(o.failures, "hung (killed after "+d.String()+"): "+headLine(stderr))
 				case exited0:
 					o.exited0++
-					o.failures = append(o.failures, "exited 0: "+headLine(stderr))
+					o.failures = append(o.failures, "exited 0: "+survivalLine(stderr))
 				case !containsAll(stderr, reports):
 					o.failures = append(o.failures, "ended without the crash report: "+headLine(stderr))
 				default:
@@ -92,6 +92,16 @@ func containsAll(s string, subs []string) bool {
 		}
 	}
 	return true
+}
+
+// survivalLine returns the line from which a child that should have died
+// tells how it survived (reportSurvival), or its first line without one.
+func survivalLine(stderr string) string {
+	if i := strings.Index(stderr, "survived: "); i >= 0 {
+		line, _, _ := strings.Cut(stderr[i:], "\n")
+		return line
+	}
+	return headLine(stderr)
 }
 
 // initAndFault starts a child scenario: Init with opts, then a guarded null
