@@ -7,9 +7,9 @@
 # download is timed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 root=$PWD
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
+scratch_dir
 go build -o "$tmp/cgoguard" ./cmd/cgoguard
 mkdir "$tmp/mod"
 cp -r ci/testdata/sqlitefault/. "$tmp/mod/"
@@ -20,10 +20,20 @@ timed() { # timed <label> <cache> [go build flags]: seconds of one go build
   shift 2
   t=$(date +%s.%N)
   (cd "$tmp/mod" && GOCACHE=$cache go build "$@" -o "$tmp/bin" .)
-  printf '%-28s %6.1f s\n' "$label" "$(awk -v t="$t" -v now="$(date +%s.%N)" 'BEGIN { print now - t }')"
+  awk -v t="$t" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - t }'
 }
-timed "cold, plain" "$tmp/cache-plain"
-timed "warm, plain" "$tmp/cache-plain"
-timed "cold, with the flag" "$tmp/cache-flag" -toolexec="$tmp/cgoguard"
-timed "warm, with the flag" "$tmp/cache-flag" -toolexec="$tmp/cgoguard"
+cold_plain=$(timed "cold, plain" "$tmp/cache-plain")
+warm_plain=$(timed "warm, plain" "$tmp/cache-plain")
+cold_flag=$(timed "cold, with the flag" "$tmp/cache-flag" -toolexec="$tmp/cgoguard")
+warm_flag=$(timed "warm, with the flag" "$tmp/cache-flag" -toolexec="$tmp/cgoguard")
+printf '%-28s %6s s\n' "cold, plain" "$cold_plain" "warm, plain" "$warm_plain" \
+  "cold, with the flag" "$cold_flag" "warm, with the flag" "$warm_flag"
 printf 'load average: %s\n' "$(cat /proc/loadavg)"
+
+# The buildtime section of docs/performance.md (ci/perf-doc.sh).
+{
+  printf '| build of a module with go-sqlite3 | plain | with the flag |\n|---|---|---|\n'
+  printf '| cold (fresh GOCACHE) | %s s | %s s |\n' "$cold_plain" "$cold_flag"
+  printf '| warm (the same build again) | %s s | %s s |\n' "$warm_plain" "$warm_flag"
+} >"$tmp/buildtime.md"
+ci/perf-doc.sh buildtime "$tmp/buildtime.md"

@@ -52,4 +52,13 @@ median_awk '
       printf "%s (medians of %d rounds): plain %.2f ns, with the flag %.2f ns: %.3fx, %+.2f ns per call (goal <= +2 ns)\n",
         name, rounds, median(p), median(g), median(q), median(d)
     }
-  }' "$tmp/out" | sort
+  }' "$tmp/out" | sort | tee "$tmp/summary"
+
+# The flag section of docs/performance.md (ci/perf-doc.sh).
+{
+  printf '| call, from a module outside the tree | plain | with the flag | ratio | difference | goal |\n|---|---|---|---|---|---|\n'
+  sed -n 's/^BenchmarkNoop (medians of \([0-9]*\) rounds): plain \([0-9.]*\) ns, with the flag \([0-9.]*\) ns: \([0-9.]*\)x, \([-+0-9.]*\) ns.*/| `C.noop(nil)` (medians of \1 rounds) | \2 ns | \3 ns | \4x | \5 ns | <= +2 ns |/p' "$tmp/summary"
+  sed -n 's/^BenchmarkAdd (medians of \([0-9]*\) rounds): plain \([0-9.]*\) ns, with the flag \([0-9.]*\) ns: \([0-9.]*\)x, \([-+0-9.]*\) ns.*/| `C.add(s, 1)`, an int result (medians of \1 rounds) | \2 ns | \3 ns | \4x | \5 ns | |/p' "$tmp/summary"
+} >"$tmp/flag.md"
+cat "$tmp/flag.md"
+ci/perf-doc.sh flag "$tmp/flag.md"
