@@ -172,6 +172,16 @@ func FaultOnNativeThread(stackSize int) (int, error) {
 // baseline guarded calls are compared against.
 func CallEmpty(arg unsafe.Pointer) { C.cgg_fx_empty(arg) }
 
+// CallEmptyTimes calls the empty fixture n times through plain cgo with a
+// constant nil argument, as a user's own loop of `C.f(nil)` does: cgo checks
+// no pointer at run time and no Go frame stands between the loop and the
+// call. The baseline Call is measured against.
+func CallEmptyTimes(n int) {
+	for i := 0; i < n; i++ {
+		C.cgg_fx_empty(nil)
+	}
+}
+
 // CxxThrowLine is the source line of CxxThrow's throw statement (in
 // tests/fixtures/fixtures_cxx.cc).
 func CxxThrowLine() int { return int(C.cgg_fx_cxx_throw_line) }
