@@ -174,20 +174,14 @@ class SymbolizerThread {
  public:
   void run(Job* job) {
     std::unique_lock<std::mutex> lock(mutex_);
-    start_if_needed();
-    program_file_frozen_ = true;
-    queue_.push_back(job);
-    wake_.notify_one();
+    enqueue_locked(job);
     finished_.wait(lock, [job] { return job->done; });
   }
 
   // Queues job (a warm-up, which the thread frees) and returns at once.
   void run_detached(Job* job) {
     std::lock_guard<std::mutex> lock(mutex_);
-    start_if_needed();
-    program_file_frozen_ = true;
-    queue_.push_back(job);
-    wake_.notify_one();
+    enqueue_locked(job);
   }
 
   bool warm() {
@@ -213,6 +207,14 @@ class SymbolizerThread {
   }
 
  private:
+  // Hands job to the worker (started first if needed); mutex_ is held.
+  void enqueue_locked(Job* job) {
+    start_if_needed();
+    program_file_frozen_ = true;
+    queue_.push_back(job);
+    wake_.notify_one();
+  }
+
   void start_if_needed() {
     pid_t pid = getpid();
     if (started_pid_ == pid) return;  // after fork() the child has no worker

@@ -120,6 +120,13 @@ void BecomeMultiThreaded() {
   pthread_join(thread, nullptr);
 }
 
+// A child's start: multi-threaded (so glibc's allocator takes its locks),
+// then cgoguard installed.
+void InitMultiThreaded() {
+  BecomeMultiThreaded();
+  if (cgg_init(0) != 0) _exit(92);
+}
+
 void* MallocOnce(void*) {
   void* volatile p = malloc(CGG_FX_FASTBIN_SIZE);
   (void)p;
@@ -135,8 +142,7 @@ void RunOnNewThread(void* (*body)(void*), void* arg) {
 // ---- the allocator: a fault inside malloc with the arena lock held ------------
 
 void FaultingThreadMallocsAgain() {
-  BecomeMultiThreaded();
-  if (cgg_init(0) != 0) _exit(92);
+  InitMultiThreaded();
   cgg_call(cgg_fx_corrupt_fastbin_then_malloc, nullptr, nullptr);
   void* volatile p = malloc(CGG_FX_FASTBIN_SIZE);
   (void)p;
@@ -150,8 +156,7 @@ TEST(DeclinedRegion, FaultInMallocThenTheFaultingThreadMallocsAgain) {
 // core; past that, threads share them. One arena stands for that here.
 void ThreadCreatedAfterTheFaultMallocs() {
   mallopt(M_ARENA_MAX, 1);
-  BecomeMultiThreaded();
-  if (cgg_init(0) != 0) _exit(92);
+  InitMultiThreaded();
   cgg_call(cgg_fx_corrupt_fastbin_then_malloc, nullptr, nullptr);
   RunOnNewThread(MallocOnce, nullptr);
 }
@@ -235,8 +240,7 @@ void* DlopenAnother(void*) {
 // The loader's lock is recursive: the faulting thread itself could take it
 // again; another thread's dlopen waits for it.
 void ConstructorFaultsInsideAGuardedDlopen() {
-  BecomeMultiThreaded();
-  if (cgg_init(0) != 0) _exit(92);
+  InitMultiThreaded();
   cgg_call(DlopenFaultingConstructor, nullptr, nullptr);
   RunOnNewThread(DlopenAnother, nullptr);
 }

@@ -78,6 +78,18 @@ func dsn(name string) string {
 	return "file:" + filepath.Join(dir, name) + "?_journal_mode=WAL&_busy_timeout=300"
 }
 
+// openDB opens the named database through the crash extension's driver,
+// with at most maxConns connections (0: no limit), and sets up its table.
+func openDB(name string, maxConns int) *sql.DB {
+	db, err := sql.Open("sqlite3_crashext", dsn(name))
+	if err != nil {
+		panic(err)
+	}
+	db.SetMaxOpenConns(maxConns)
+	setup(db)
+	return db
+}
+
 func setup(db *sql.DB) {
 	must(db.Exec("CREATE TABLE t (x INTEGER PRIMARY KEY, y INTEGER)"))
 	must(db.Exec("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100) INSERT INTO t (x) SELECT x FROM n"))
@@ -281,14 +293,10 @@ func stats(label string, db *sql.DB) {
 // goroutine it starts, so the fault's panic is raised there, out of reach of
 // this recover (and of any middleware), and ends the process.
 func execOnItsGoroutine() {
-	db, err := sql.Open("sqlite3_crashext", dsn("exec.db"))
-	if err != nil {
-		panic(err)
-	}
-	setup(db)
+	db := openDB("exec.db", 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	err = cgoguardCatch(func() {
+	err := cgoguardCatch(func() {
 		_, err := db.ExecContext(ctx, "UPDATE t SET y = crash_at(x)")
 		fmt.Println("ExecContext returned:", err)
 	})
@@ -311,12 +319,7 @@ func cgoguardCatch(f func()) (err error) {
 }
 
 func asIs() {
-	db, err := sql.Open("sqlite3_crashext", dsn("asis.db"))
-	if err != nil {
-		panic(err)
-	}
-	db.SetMaxOpenConns(2)
-	setup(db)
+	db := openDB("asis.db", 2)
 	srv := server(db, nil)
 	defer srv.Close()
 	status, body, _ := get(srv, "/count")
@@ -341,12 +344,7 @@ func asIs() {
 // rows.Close runs while the fault's panic unwinds and calls into the
 // poisoned connection, which database/sql then puts back into the pool.
 func asIsNext() {
-	db, err := sql.Open("sqlite3_crashext", dsn("asisnext.db"))
-	if err != nil {
-		panic(err)
-	}
-	db.SetMaxOpenConns(1)
-	setup(db)
+	db := openDB("asisnext.db", 1)
 	srv := server(db, nil) // never closed: its handlers stay blocked
 	describe("fault in rows.Next, the rows open (pool of 1)", srv, "/crashnext")
 	stats("after it", db)
