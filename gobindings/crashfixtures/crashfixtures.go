@@ -220,6 +220,23 @@ func NewIntArg(v int) CArg {
 // Ptr is the pointer to pass to cgoguard.Call.
 func (a CArg) Ptr() unsafe.Pointer { return a.p }
 
+// EachSampleFault calls run with four faults whose native stacks differ,
+// each fixture with its argument: a null write (NullWrite), one three calls
+// deep (DeepNullWrite), and a C++ exception thrown through C frames from
+// either of two throwers (CxxThrowVia 0 and 1). An argument is freed once
+// run returns: run makes its guarded call before it does.
+func EachSampleFault(run func(fn, arg unsafe.Pointer)) {
+	run(NullWrite.Fn, nil)
+	depth := NewIntArg(3)
+	run(DeepNullWrite.Fn, depth.Ptr())
+	depth.Free()
+	for which := range 2 {
+		arg := NewIntArg(which)
+		run(CxxThrowVia.Fn, arg.Ptr())
+		arg.Free()
+	}
+}
+
 // NewAddrArg allocates a C uintptr_t holding addr, for WriteTo.
 func NewAddrArg(addr uintptr) CArg {
 	p := C.malloc(C.size_t(unsafe.Sizeof(C.uintptr_t(0))))

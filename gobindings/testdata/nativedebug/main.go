@@ -52,15 +52,7 @@ func main() {
 			fmt.Printf("  %s+%#x %s:%d %s+%#x\n", fr.Function, fr.Offset, fr.File, fr.Line, filepath.Base(fr.Module), fr.ModuleOffset)
 		}
 	}
-	show(fx.NullWrite.Fn, nil)
-	depth := fx.NewIntArg(3)
-	show(fx.DeepNullWrite.Fn, depth.Ptr())
-	depth.Free()
-	for which := range 2 {
-		arg := fx.NewIntArg(which)
-		show(fx.CxxThrowVia.Fn, arg.Ptr())
-		arg.Free()
-	}
+	fx.EachSampleFault(show)
 }
 
 // usesNativeDebugObject tells whether the symbolizer holds the native debug

@@ -23,13 +23,5 @@ func main() {
 	report := func(fn, arg unsafe.Pointer) {
 		r.Report(context.Background(), incident.FromError(cgoguard.Call(fn, arg), 0))
 	}
-	report(fx.NullWrite.Fn, nil)
-	depth := fx.NewIntArg(3)
-	report(fx.DeepNullWrite.Fn, depth.Ptr())
-	depth.Free()
-	for which := range 2 {
-		arg := fx.NewIntArg(which)
-		report(fx.CxxThrowVia.Fn, arg.Ptr())
-		arg.Free()
-	}
+	fx.EachSampleFault(report)
 }
