@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -383,8 +384,18 @@ TEST(DeclinedRegionDeathTest, AModuleTheUserNamesAfterInitIsDeclined) {
   EXPECT_EXIT(DeclineModuleAfterInitThenFault(), testing::ExitedWithCode(42), "");
 }
 
+// A death test, so that it runs in a process no other test has initialized
+// (gtest runs death-test suites first, each in a child).
+TEST(DeclinedRegionDeathTest, RefreshBeforeInitIsRefused) {
+  EXPECT_EXIT(
+      {
+        fprintf(stderr, "refresh=%d\n", cgg_decline_refresh());
+        _exit(0);
+      },
+      testing::ExitedWithCode(0), cgg_test::Output({"refresh=" + std::to_string(-EPERM) + "\n"}));
+}
+
 TEST(DeclinedRegion, RefreshCoversAModuleLoadedAfterInit) {
-  EXPECT_EQ(cgg_decline_refresh(), -EPERM);
   ASSERT_EQ(cgg_decline_symbol("cgg_late_module_function"), 0);
   ASSERT_EQ(cgg_init(0), 0);
   void* late = dlopen(CGG_LATE_MODULE, RTLD_NOW);
