@@ -73,6 +73,17 @@ type Incident struct {
 	Fingerprint string
 }
 
+// GoStack returns the incident's Go frames, innermost first, as its log
+// record lists them: Stack, or for a native fault Fault.GoStack without the
+// goroutine's entry stub (runtime.goexit), so that every stack ends at real
+// code. The frames are shared: read them, never modify them.
+func (inc *Incident) GoStack() []cgoguard.Frame {
+	if inc.Fault != nil {
+		return goFrames(inc.Fault.GoStack)
+	}
+	return inc.Stack
+}
+
 // FromPanic builds the incident for the value v that recover returned. Call
 // it from the deferred function that recovered, on the panicking goroutine:
 // the Go stack is captured from there (the panicking frames are still on

@@ -64,7 +64,6 @@ func (inc *Incident) LogAttrs() []slog.Attr {
 	attrs = append(attrs,
 		slog.String("fingerprint", inc.Fingerprint),
 		slog.String("error", inc.Message()))
-	goStack := inc.Stack
 	if nf := inc.Fault; nf != nil {
 		native := make([]string, len(nf.Frames), len(nf.Frames)+1)
 		modules := make([]NativeModule, len(nf.Frames))
@@ -87,8 +86,8 @@ func (inc *Incident) LogAttrs() []slog.Attr {
 			slog.Bool("tainted", cgoguard.Tainted()),
 			slog.Any("native_frames", native),
 			slog.Any("native_modules", modules))
-		goStack = goFrames(nf.GoStack)
 	}
+	goStack := inc.GoStack()
 	gs := make([]string, len(goStack))
 	for i, fr := range goStack {
 		gs[i] = goFrameString(fr)

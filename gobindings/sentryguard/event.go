@@ -111,10 +111,10 @@ func exceptionValue(inc *incident.Incident) string {
 // stacktrace holds the Go frames, outermost first as Sentry orders them,
 // then, for a native fault, the native frames down to the faulting one.
 func stacktrace(inc *incident.Incident) *sentry.Stacktrace {
-	goStack := inc.Stack
+	goStack := inc.GoStack()
 	var native []cgoguard.Frame
 	if inc.Fault != nil {
-		goStack, native = inc.Fault.GoStack, inc.Fault.Frames
+		native = inc.Fault.Frames
 	}
 	frames := make([]sentry.Frame, 0, len(goStack)+len(native))
 	for i := len(goStack) - 1; i >= 0; i-- {

@@ -111,12 +111,16 @@ func TestContainedNativeFaultEvent(t *testing.T) {
 		!strings.HasPrefix(want.BuildID, debugIDBytes(fmt.Sprint(path(image, "debug_id")))) {
 		t.Errorf("images %v; want the executable's, build ID %s", images, want.BuildID)
 	}
-	// Outer frames are the Go handler's, named as the Go SDK names them.
+	// Outer frames are the Go handler's, named as the Go SDK names them; the
+	// goroutine's entry stub is left out, as in the incident's log record.
 	var handler bool
 	for _, fr := range path(exc, "stacktrace", "frames").([]any) {
 		if path(fr, "module") == "github.com/cgoguard/cgoguard/gobindings/sentryguard_test" &&
 			strings.HasPrefix(fmt.Sprint(path(fr, "function")), "TestContainedNativeFaultEvent") {
 			handler = true
+		}
+		if path(fr, "module") == "runtime" && path(fr, "function") == "goexit" {
+			t.Errorf("the stack holds runtime.goexit: %v", fr)
 		}
 	}
 	if !handler {
