@@ -122,28 +122,28 @@ static inline __attribute__((always_inline)) int cgoguard_guarded_call(void (*fn
 	return cgoguard_park();
 }
 
+// The errno value that collect (Go) reads for the outcome rc of
+// cgoguard_guarded_call: 0 for a clean call, the errno of a guard that could
+// not be armed, ENOMEM for a fault no slot could hold, or the parked code.
+static inline int cgoguard_call_outcome(int rc) {
+	if (__builtin_expect(rc == 0, 1)) return 0;
+	return rc < 0 ? -rc : rc == CGOGUARD_UNPARKED ? ENOMEM : rc;
+}
+
 // One cgo crossing per Call; Go reads the outcome from errno (see above).
 // fn may have left errno set: a clean call resets it. fn travels as an
 // integer: it is a C function pointer, never Go memory, so cgo's pointer
 // check (a few ns per pointer argument) has nothing to check.
 static inline void cgoguard_call(uintptr_t fn, void* arg) {
-	int rc = cgoguard_guarded_call((void (*)(void*))fn, arg);
-	if (__builtin_expect(rc == 0, 1)) {
-		errno = 0;
-	} else {
-		errno = rc < 0 ? -rc : rc == CGOGUARD_UNPARKED ? ENOMEM : rc;
-	}
+	errno = cgoguard_call_outcome(cgoguard_guarded_call((void (*)(void*))fn, arg));
 }
 
 // Call's clean path for a nil arg, entered through runtime.cgocall itself
-// rather than a cgo call stub (callNil in Go): the argument word is fn,
-// and the outcome comes back as cgocall's result, so neither errno nor a
-// Go frame of cgo's is involved. Returns 0, or the errno value Call's
-// collect reads (as cgoguard_call leaves in errno).
+// rather than a cgo call stub (runtimeCgocall in Go): the argument word is
+// fn, and the outcome comes back as cgocall's result, so neither errno nor a
+// Go frame of cgo's is involved.
 int cgoguard_call_nil(void* fn) {
-	int rc = cgoguard_guarded_call((void (*)(void*))fn, NULL);
-	if (__builtin_expect(rc == 0, 1)) return 0;
-	return rc < 0 ? -rc : rc == CGOGUARD_UNPARKED ? ENOMEM : rc;
+	return cgoguard_call_outcome(cgoguard_guarded_call((void (*)(void*))fn, NULL));
 }
 
 // The entry points of the call wrappers that cmd/cgoguard (the build flag)
