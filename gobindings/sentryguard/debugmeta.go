@@ -10,6 +10,7 @@ import (
 	"github.com/getsentry/sentry-go"
 
 	cgoguard "github.com/cgoguard/cgoguard/gobindings"
+	"github.com/cgoguard/cgoguard/internal/elfimage"
 )
 
 // debugImages is debug_meta's images: one ELF image per module of frames
@@ -86,17 +87,7 @@ func imageSize(path string) int {
 	}
 	size := 0
 	if f, err := elf.Open(path); err == nil {
-		lo, hi := ^uint64(0), uint64(0)
-		for _, p := range f.Progs {
-			if p.Type != elf.PT_LOAD {
-				continue
-			}
-			lo = min(lo, p.Vaddr&^0xfff)
-			hi = max(hi, p.Vaddr+p.Memsz)
-		}
-		if hi > lo {
-			size = int(hi - lo)
-		}
+		size = int(elfimage.LoadSpan(f))
 		f.Close()
 	}
 	imageSizes.Store(path, size)

@@ -1,8 +1,9 @@
 // Package elfimage reads what cgoguard's tools outside the running program
-// (the crash monitor, the offline symbolizer) need from a module's ELF file
-// to name a pc the way the program's own symbolizer does: the GNU build ID,
-// the address that module offsets count from, and the function symbols,
-// sorted for lookup by address.
+// (the crash monitor, the offline symbolizer, the Sentry adapter) need from
+// a module's ELF file to name a pc the way the program's own symbolizer
+// does: the GNU build ID, the address that module offsets count from and
+// the span the loaded image takes, and the function symbols, sorted for
+// lookup by address.
 package elfimage
 
 import (
@@ -56,6 +57,22 @@ func LoadBase(f *elf.File) uint64 {
 		return 0
 	}
 	return base
+}
+
+// LoadSpan returns how much address space the loaded file takes from
+// LoadBase on: up to the end of its highest loadable segment. 0 for a file
+// without one.
+func LoadSpan(f *elf.File) uint64 {
+	end := uint64(0)
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			end = max(end, p.Vaddr+p.Memsz)
+		}
+	}
+	if end == 0 {
+		return 0
+	}
+	return end - LoadBase(f)
 }
 
 // Functions are the defined function symbols of a module, sorted by address.

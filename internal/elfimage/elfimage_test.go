@@ -70,13 +70,18 @@ func TestBuildIDAndFunctionLookupMatchReadelf(t *testing.T) {
 	}
 	// A position-independent program's first segment starts at 0; a fixed
 	// one at its link address: either way the page of its lowest segment.
-	lowest := ^uint64(0)
+	lowest, end := ^uint64(0), uint64(0)
 	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD && p.Vaddr < lowest {
-			lowest = p.Vaddr
+		if p.Type == elf.PT_LOAD {
+			lowest, end = min(lowest, p.Vaddr), max(end, p.Vaddr+p.Memsz)
 		}
 	}
 	if got := LoadBase(f); got != lowest&^0xfff {
 		t.Errorf("LoadBase = %#x, want the page of %#x", got, lowest)
+	}
+	// The image spans its segments: every function lies inside it.
+	last := fs[len(fs)-1]
+	if got := LoadSpan(f); got != end-lowest&^0xfff || last.Value+last.Size > LoadBase(f)+got {
+		t.Errorf("LoadSpan = %#x, want %#x", got, end-lowest&^0xfff)
 	}
 }
