@@ -10,23 +10,23 @@ cd "$(dirname "$0")/.."
 . ci/lib.sh
 root=$PWD
 scratch_dir
-go build -o "$tmp/cgoguard" ./cmd/cgoguard
+tool=$(cgoguard_tool "$tmp")
 mkdir "$tmp/mod"
 cp -r ci/testdata/sqlitefault/. "$tmp/mod/"
 sed "s|@SRC@|$root|" ci/testdata/sqlitefault/go.mod.in >"$tmp/mod/go.mod"
 (cd "$tmp/mod" && go mod tidy >/dev/null 2>&1 && go mod download)
-timed() { # timed <label> <cache> [go build flags]: seconds of one go build
-  local label=$1 cache=$2 t
-  shift 2
+build_seconds() { # build_seconds <cache> [go build flags]: seconds of one go build
+  local cache=$1 t
+  shift
   rm -f "$tmp/bin" # else an up-to-date output makes go build skip the link
   t=$(date +%s.%N)
   (cd "$tmp/mod" && GOCACHE=$cache go build "$@" -o "$tmp/bin" .)
   awk -v t="$t" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - t }'
 }
-cold_plain=$(timed "cold, plain" "$tmp/cache-plain")
-warm_plain=$(timed "warm, plain" "$tmp/cache-plain")
-cold_flag=$(timed "cold, with the flag" "$tmp/cache-flag" -toolexec="$tmp/cgoguard")
-warm_flag=$(timed "warm, with the flag" "$tmp/cache-flag" -toolexec="$tmp/cgoguard")
+cold_plain=$(build_seconds "$tmp/cache-plain")
+warm_plain=$(build_seconds "$tmp/cache-plain")
+cold_flag=$(build_seconds "$tmp/cache-flag" -toolexec="$tool")
+warm_flag=$(build_seconds "$tmp/cache-flag" -toolexec="$tool")
 printf '%-28s %6s s\n' "cold, plain" "$cold_plain" "warm, plain" "$warm_plain" \
   "cold, with the flag" "$cold_flag" "warm, with the flag" "$warm_flag"
 printf 'load average: %s\n' "$(cat /proc/loadavg)"

@@ -17,10 +17,10 @@ rounds=${FLAGBENCH_ROUNDS:-7}
 iter=${FLAGBENCH_ITER:-20000000}
 
 scratch_dir
-go build -o "$tmp/cgoguard" ./cmd/cgoguard
+tool=$(cgoguard_tool "$tmp")
 cp ci/testdata/flagbench/*.go "$tmp/"
 sed "s|@SRC@|$root|" ci/testdata/flagbench/go.mod.in >"$tmp/go.mod"
-(cd "$tmp" && go test -c -o plain.test . && go test -c -toolexec="$tmp/cgoguard" -o guarded.test .)
+(cd "$tmp" && go test -c -o plain.test . && go test -c -toolexec="$tool" -o guarded.test .)
 n=$(go tool nm "$tmp/guarded.test" | grep -c '_cgo_cgoguard_.*_Cfunc_' || true)
 ((n >= 2)) || {
   echo "FAILED: the guarded test binary has $n guarded wrappers, want 2"
