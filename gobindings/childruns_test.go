@@ -46,7 +46,6 @@ func runChildWithin(t *testing.T, d time.Duration, scenario string, extraEnv ...
 type childOutcomes struct {
 	reported int // died with every expected report on stderr
 	hung     int // killed at the deadline
-	exited0  int // ended cleanly
 	failures []string
 }
 
@@ -69,7 +68,6 @@ func runChildrenFourAtATime(t *testing.T, runs int, d time.Duration, scenario st
 					o.hung++
 					o.failures = append(o.failures, "hung (killed after "+d.String()+"): "+headLine(stderr))
 				case exited0:
-					o.exited0++
 					o.failures = append(o.failures, "exited 0: "+survivalLine(stderr))
 				case !containsAll(stderr, reports):
 					o.failures = append(o.failures, "ended without the crash report: "+headLine(stderr))
@@ -82,6 +80,17 @@ func runChildrenFourAtATime(t *testing.T, runs int, d time.Duration, scenario st
 	}
 	wg.Wait()
 	return o
+}
+
+// expectEveryRunReports runs scenario runs times (runChildrenFourAtATime)
+// and fails t unless every run died with each of reports on stderr: none
+// hung, none ended cleanly, none ended without them.
+func expectEveryRunReports(t *testing.T, runs int, d time.Duration, scenario string, extraEnv []string, reports []string) {
+	t.Helper()
+	o := runChildrenFourAtATime(t, runs, d, scenario, extraEnv, reports)
+	if o.reported != runs {
+		t.Errorf("%d of %d runs died with %q, %d hung; the others: %q", o.reported, runs, reports, o.hung, o.failures)
+	}
 }
 
 // containsAll reports whether s contains every one of subs.

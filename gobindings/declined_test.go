@@ -182,12 +182,9 @@ func expectDeclinedEveryRun(t *testing.T, scenario string, reports ...string) {
 		// cleanly. The plain build runs these cases.
 		t.Skip("the race runtime replaces glibc's allocator")
 	}
-	o := runChildrenFourAtATime(t, declinedRuns, declinedDeadline, scenario, declinedChildEnv, reports)
 	// Every run must die with the report: none may hang, and none may end
 	// cleanly (a child that does says why on stderr: reportSurvival).
-	if o.reported != declinedRuns {
-		t.Errorf("%d of %d runs died with %q, %d hung; the others: %q", o.reported, declinedRuns, reports, o.hung, o.failures)
-	}
+	expectEveryRunReports(t, declinedRuns, declinedDeadline, scenario, declinedChildEnv, reports)
 }
 
 func TestFaultInMallocThenNextCallIsDeclined(t *testing.T) {
