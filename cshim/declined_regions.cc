@@ -357,8 +357,6 @@ struct ModuleScan {
   std::vector<Range> jump_sections;      // executable sections a tail call may land in
 };
 
-// Reads the module's symbol tables: the ranges of the wanted functions, the
-// starts of every public function, and its code sections without the PLT.
 // Wanted names, and the length of the longest: Init scans every function
 // of every module (a large program has 100,000), most of them with names
 // longer than any wanted one, which is_wanted rejects after that many
@@ -380,6 +378,8 @@ bool is_wanted(const char* name, const WantedNames& wanted) {
   return n <= wanted.max_length && wanted.names.count(std::string_view(name, n)) != 0;
 }
 
+// Reads the module's symbol tables: the ranges of the wanted functions, the
+// starts of every public function, and its code sections without the PLT.
 void scan_symbols(const Module& m, const WantedNames& wanted, bool loader_prefix, ModuleScan* out) {
   ElfFile file;
   if (m.path.empty() || !file.open_path(m.path)) return;
