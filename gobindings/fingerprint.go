@@ -32,6 +32,12 @@ const fingerprintFrames = 8
 // the first fault after start-up on, before the debug information has
 // loaded, and stays the same once files and lines arrive.
 //
+// A native stack that an unbounded recursion ran out of (its outer frames,
+// to the end of the captured stack, one cycle of calls repeated at least four
+// times) is hashed as that cycle alone: which instruction of the recursion
+// met the end of the stack depends on where the thread's stack began, so the
+// innermost frames would split one recursion into several sites.
+//
 // Frames that say nothing about the site are left out (see IncidentalFrame):
 // the wrappers cgo generates, whose names carry a hash of the Go source
 // (_cgo_<hash>_Cfunc_f changes when only a Go comment changes), and the C
@@ -43,34 +49,110 @@ const fingerprintFrames = 8
 // NativeFault.Fingerprint and the incident package's fingerprints of Go
 // panics and errors both come from here.
 func Fingerprint(what string, frames []Frame) string {
+	keys := siteKeys(frames)
+	if cycle := recursionCycle(keys); cycle != nil {
+		what, keys = what+"|recursion", cycle
+	}
 	buf := make([]byte, 0, 512)
 	buf = append(buf, what...)
-	n := 0
+	for _, key := range keys[:min(len(keys), fingerprintFrames)] {
+		buf = append(append(buf, '|'), key.text...)
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:8])
+}
+
+// siteKey is how one frame enters a fingerprint (see Fingerprint).
+type siteKey struct {
+	text   string
+	native bool
+}
+
+// siteKeys are the keys of the frames that belong to the site, innermost
+// first: incidental frames are left out.
+func siteKeys(frames []Frame) []siteKey {
+	keys := make([]siteKey, 0, len(frames))
 	for i, fr := range frames {
-		if n == fingerprintFrames {
-			break
-		}
 		fn, ok := siteFunction(i, fr.Function)
 		if !ok {
 			continue
 		}
-		n++
-		buf = append(buf, '|')
+		var key string
 		switch {
 		case fr.Module == "" && fn != "": // a Go frame
-			buf = append(buf, fn...)
+			key = fn
 		case fn != "":
-			buf = append(append(append(buf, moduleKey(fr.Module)...), '!'), fn...)
-			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.Offset), 16)...)
+			key = moduleKey(fr.Module) + "!" + fn + "+" + strconv.FormatUint(uint64(fr.Offset), 16)
 		case fr.Module != "":
-			buf = append(buf, moduleKey(fr.Module)...)
-			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.ModuleOffset), 16)...)
+			key = moduleKey(fr.Module) + "+" + strconv.FormatUint(uint64(fr.ModuleOffset), 16)
 		default:
-			buf = append(buf, '?') // a wild pc: not stable, not hashed
+			key = "?" // a wild pc: not stable, not hashed
+		}
+		keys = append(keys, siteKey{text: key, native: fr.Module != ""})
+	}
+	return keys
+}
+
+// Recursions longer than this many functions, or repeated fewer than
+// recursionRepeats times, are not recognised as one (see recursionCycle).
+const (
+	maxRecursionPeriod = 8
+	recursionRepeats   = 4
+)
+
+// recursionCycle recognises a native stack that an unbounded recursion ran
+// out of: its outermost keys, to the end of the captured stack, are one
+// cycle of native calls (f calling f, or f calling g calling f, each by the
+// same call site) repeated at least recursionRepeats times. It returns that
+// cycle in its smallest rotation (so that it does not matter which of its
+// calls was innermost), or nil.
+//
+// Such a stack overflows at whichever of the cycle's stack accesses first
+// reaches the end of the stack (a store into a frame, the push of a return
+// address, a callee's frame), and which one that is depends on where the
+// thread's stack began: it differs between threads and, for a main thread,
+// between runs. The frames inside the last turn of the cycle therefore say
+// nothing stable; the cycle names the site. A stack whose outer frames are
+// the guarded call and its callers (every stack that did not overflow and
+// was not cut at the record's limit) is never one.
+func recursionCycle(keys []siteKey) []siteKey {
+	bestStart, bestPeriod := len(keys), 0
+	for period := 1; period <= maxRecursionPeriod && period < len(keys); period++ {
+		start := len(keys) - period
+		for start > 0 && keys[start-1] == keys[start-1+period] {
+			start--
+		}
+		if len(keys)-start >= recursionRepeats*period && start < bestStart {
+			bestStart, bestPeriod = start, period
 		}
 	}
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:8])
+	if bestPeriod == 0 {
+		return nil
+	}
+	cycle := keys[bestStart : bestStart+bestPeriod]
+	for _, key := range cycle {
+		if !key.native {
+			return nil // Go frames: a recursion in Go code is its own site
+		}
+	}
+	var smallest []siteKey
+	for first := range cycle {
+		rotation := append(append([]siteKey(nil), cycle[first:]...), cycle[:first]...)
+		if smallest == nil || keysLess(rotation, smallest) {
+			smallest = rotation
+		}
+	}
+	return smallest
+}
+
+// keysLess orders two key sequences of one length by their texts.
+func keysLess(a, b []siteKey) bool {
+	for i := range a {
+		if a[i].text != b[i].text {
+			return a[i].text < b[i].text
+		}
+	}
+	return false
 }
 
 // SignalFingerprint is the fingerprint of a native fault raised by sig whose

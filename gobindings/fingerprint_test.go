@@ -96,3 +96,53 @@ func TestFingerprintOfAFaultInsideCgosWrapperNamesTheWrappedFunction(t *testing.
 		t.Errorf("two preamble functions share the fingerprint %s", a)
 	}
 }
+
+// repeat returns n copies of the frames in cycle, in order.
+func repeat(n int, cycle ...cgoguard.Frame) []cgoguard.Frame {
+	var frames []cgoguard.Frame
+	for range n {
+		frames = append(frames, cycle...)
+	}
+	return frames
+}
+
+// A recursion that ran out of stack is one site whichever instruction met
+// the end of the stack, and whichever function of a mutual recursion was
+// innermost; two recursions are still two sites, and a recursion that did
+// not reach the end of the captured stack keeps its faulting instruction.
+func TestFingerprintOfARecursionThatRanOutOfStack(t *testing.T) {
+	const limit = 64 // frames in a fault record
+	fp := func(frames ...cgoguard.Frame) string { return cgoguard.Fingerprint("signal|11", frames) }
+	recursing := native("recurse", 0x2a)
+	atStore := fp(append([]cgoguard.Frame{native("recurse", 0x7)}, repeat(limit-1, recursing)...)...)
+	atCall := fp(append([]cgoguard.Frame{native("recurse", 0x25)}, repeat(limit-1, recursing)...)...)
+	inCallee := fp(append([]cgoguard.Frame{native("memset", 0x40), native("recurse", 0x12)}, repeat(limit-2, recursing)...)...)
+	if atStore != atCall || atStore != inCallee {
+		t.Errorf("one recursion, three fingerprints: %s %s %s", atStore, atCall, inCallee)
+	}
+
+	a, b := native("walk_a", 0x31), native("walk_b", 0x19)
+	inA := fp(append([]cgoguard.Frame{native("walk_a", 0x4)}, repeat(limit/2, b, a)...)...)
+	inB := fp(append([]cgoguard.Frame{native("walk_b", 0x9)}, repeat(limit/2, a, b)...)...)
+	if inA != inB {
+		t.Errorf("a mutual recursion has a fingerprint for each innermost function: %s %s", inA, inB)
+	}
+	if other := fp(append([]cgoguard.Frame{native("descend", 0x7)}, repeat(limit-1, native("descend", 0x2a))...)...); other == atStore {
+		t.Error("two recursions share a fingerprint")
+	}
+
+	// Three levels deep, under the guarded function: an ordinary fault.
+	shallow := func(top uintptr) string {
+		return fp(native("recurse", top), recursing, recursing, recursing, native("guarded_entry", 0x11))
+	}
+	if shallow(0x7) == shallow(0x25) {
+		t.Error("two faulting instructions of a recursion that did not overflow share a fingerprint")
+	}
+	// Go frames have no offsets: a recursion in Go keeps the frames inside it.
+	goFrame := func(fn string) cgoguard.Frame { return cgoguard.Frame{Function: fn} }
+	goRecursion := repeat(limit, goFrame("main.walk"))
+	if cgoguard.Fingerprint("panic|T", append([]cgoguard.Frame{goFrame("main.f")}, goRecursion...)) ==
+		cgoguard.Fingerprint("panic|T", append([]cgoguard.Frame{goFrame("main.g")}, goRecursion...)) {
+		t.Error("panics in two functions under a Go recursion share a fingerprint")
+	}
+}
