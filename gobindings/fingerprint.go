@@ -49,48 +49,37 @@ const fingerprintFrames = 8
 // NativeFault.Fingerprint and the incident package's fingerprints of Go
 // panics and errors both come from here.
 func Fingerprint(what string, frames []Frame) string {
-	keys := siteKeys(frames)
-	if cycle := recursionCycle(keys); cycle != nil {
-		what, keys = what+"|recursion", cycle
+	if cycle := recursionCycle(frames); cycle != nil {
+		what, frames = what+"|recursion", cycle
 	}
 	buf := make([]byte, 0, 512)
 	buf = append(buf, what...)
-	for _, key := range keys[:min(len(keys), fingerprintFrames)] {
-		buf = append(append(buf, '|'), key.text...)
-	}
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:8])
-}
-
-// siteKey is how one frame enters a fingerprint (see Fingerprint).
-type siteKey struct {
-	text   string
-	native bool
-}
-
-// siteKeys are the keys of the frames that belong to the site, innermost
-// first: incidental frames are left out.
-func siteKeys(frames []Frame) []siteKey {
-	keys := make([]siteKey, 0, len(frames))
+	n := 0
 	for i, fr := range frames {
+		if n == fingerprintFrames {
+			break
+		}
 		fn, ok := siteFunction(i, fr.Function)
 		if !ok {
 			continue
 		}
-		var key string
+		n++
+		buf = append(buf, '|')
 		switch {
 		case fr.Module == "" && fn != "": // a Go frame
-			key = fn
+			buf = append(buf, fn...)
 		case fn != "":
-			key = moduleKey(fr.Module) + "!" + fn + "+" + strconv.FormatUint(uint64(fr.Offset), 16)
+			buf = append(append(append(buf, moduleKey(fr.Module)...), '!'), fn...)
+			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.Offset), 16)...)
 		case fr.Module != "":
-			key = moduleKey(fr.Module) + "+" + strconv.FormatUint(uint64(fr.ModuleOffset), 16)
+			buf = append(buf, moduleKey(fr.Module)...)
+			buf = append(append(buf, '+'), strconv.FormatUint(uint64(fr.ModuleOffset), 16)...)
 		default:
-			key = "?" // a wild pc: not stable, not hashed
+			buf = append(buf, '?') // a wild pc: not stable, not hashed
 		}
-		keys = append(keys, siteKey{text: key, native: fr.Module != ""})
 	}
-	return keys
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:8])
 }
 
 // Recursions longer than this many functions, or repeated fewer than
@@ -101,7 +90,7 @@ const (
 )
 
 // recursionCycle recognises a native stack that an unbounded recursion ran
-// out of: its outermost keys, to the end of the captured stack, are one
+// out of: its outermost frames, to the end of the captured stack, are one
 // cycle of native calls (f calling f, or f calling g calling f, each by the
 // same call site) repeated at least recursionRepeats times. It returns that
 // cycle in its smallest rotation (so that it does not matter which of its
@@ -115,42 +104,58 @@ const (
 // nothing stable; the cycle names the site. A stack whose outer frames are
 // the guarded call and its callers (every stack that did not overflow and
 // was not cut at the record's limit) is never one.
-func recursionCycle(keys []siteKey) []siteKey {
-	bestStart, bestPeriod := len(keys), 0
-	for period := 1; period <= maxRecursionPeriod && period < len(keys); period++ {
-		start := len(keys) - period
-		for start > 0 && keys[start-1] == keys[start-1+period] {
+func recursionCycle(frames []Frame) []Frame {
+	bestStart, bestPeriod := len(frames), 0
+	for period := 1; period <= maxRecursionPeriod && period < len(frames); period++ {
+		start := len(frames) - period
+		for start > 0 && sameSite(frames[start-1], frames[start-1+period]) {
 			start--
 		}
-		if len(keys)-start >= recursionRepeats*period && start < bestStart {
+		if len(frames)-start >= recursionRepeats*period && start < bestStart {
 			bestStart, bestPeriod = start, period
 		}
 	}
 	if bestPeriod == 0 {
 		return nil
 	}
-	cycle := keys[bestStart : bestStart+bestPeriod]
-	for _, key := range cycle {
-		if !key.native {
-			return nil // Go frames: a recursion in Go code is its own site
+	cycle := frames[bestStart : bestStart+bestPeriod]
+	first := 0
+	for i, fr := range cycle {
+		if fr.Module == "" || IncidentalFrame(fr.Function) {
+			return nil // a recursion in Go code is its own site; glue is no site
+		}
+		if rotationLess(cycle, i, first) {
+			first = i
 		}
 	}
-	var smallest []siteKey
-	for first := range cycle {
-		rotation := append(append([]siteKey(nil), cycle[first:]...), cycle[:first]...)
-		if smallest == nil || keysLess(rotation, smallest) {
-			smallest = rotation
-		}
-	}
-	return smallest
+	return append(append([]Frame(nil), cycle[first:]...), cycle[:first]...)
 }
 
-// keysLess orders two key sequences of one length by their texts.
-func keysLess(a, b []siteKey) bool {
-	for i := range a {
-		if a[i].text != b[i].text {
-			return a[i].text < b[i].text
+// sameSite reports whether two frames enter a fingerprint alike: the same
+// module, function and offsets (two return addresses of one call site).
+func sameSite(a, b Frame) bool {
+	return a.Module == b.Module && a.Function == b.Function && a.Offset == b.Offset && a.ModuleOffset == b.ModuleOffset
+}
+
+// rotationLess reports whether cycle rotated to begin at i orders before it
+// rotated to begin at j, frame by frame as the fingerprint names them
+// (moduleKey, function, offsets).
+func rotationLess(cycle []Frame, i, j int) bool {
+	for k := range cycle {
+		a, b := cycle[(i+k)%len(cycle)], cycle[(j+k)%len(cycle)]
+		if sameSite(a, b) {
+			continue
 		}
+		if ma, mb := moduleKey(a.Module), moduleKey(b.Module); ma != mb {
+			return ma < mb
+		}
+		if a.Function != b.Function {
+			return a.Function < b.Function
+		}
+		if a.Offset != b.Offset {
+			return a.Offset < b.Offset
+		}
+		return a.ModuleOffset < b.ModuleOffset
 	}
 	return false
 }
