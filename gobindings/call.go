@@ -408,6 +408,10 @@ func Call(fn, arg unsafe.Pointer) error {
 //go:noescape
 func runtimeCgocall(fn unsafe.Pointer, arg uintptr) int32
 
+// recordFrames (fingerprint.go) is CGG_MAX_FRAMES: this fails to compile
+// when the two differ.
+const _ = uint(recordFrames-C.CGG_MAX_FRAMES) + uint(C.CGG_MAX_FRAMES-recordFrames)
+
 // callNilEntry is cgoguard_call_nil, the C side of Call's clean path.
 var callNilEntry = unsafe.Pointer(C.cgoguard_call_nil)
 

@@ -32,11 +32,12 @@ const fingerprintFrames = 8
 // the first fault after start-up on, before the debug information has
 // loaded, and stays the same once files and lines arrive.
 //
-// A native stack that an unbounded recursion ran out of (its outer frames,
-// to the end of the captured stack, one cycle of calls repeated at least four
-// times) is hashed as that cycle alone: which instruction of the recursion
-// met the end of the stack depends on where the thread's stack began, so the
-// innermost frames would split one recursion into several sites.
+// A native stack that an unbounded recursion ran out of (cut at the fault
+// record's 64 frames, its outer frames to that end one cycle of calls
+// repeated at least four times) is hashed as that cycle alone: which
+// instruction of the recursion met the end of the stack depends on where the
+// thread's stack began, so the innermost frames would split one recursion
+// into several sites.
 //
 // Frames that say nothing about the site are left out (see IncidentalFrame):
 // the wrappers cgo generates, whose names carry a hash of the Go source
@@ -89,9 +90,13 @@ const (
 	recursionRepeats   = 4
 )
 
+// recordFrames is how many frames a fault record holds (CGG_MAX_FRAMES,
+// checked against the header in call.go): a stack that deep was cut there.
+const recordFrames = 64
+
 // recursionCycle recognises a native stack that an unbounded recursion ran
-// out of: its outermost frames, to the end of the captured stack, are one
-// cycle of native calls (f calling f, or f calling g calling f, each by the
+// out of: the record cut it at its limit (recordFrames), and its outermost
+// frames, to that end, are one cycle of native calls (f calling f, or f calling g calling f, each by the
 // same call site) repeated at least recursionRepeats times. It returns that
 // cycle in its smallest rotation (so that it does not matter which of its
 // calls was innermost), or nil.
@@ -101,10 +106,14 @@ const (
 // address, a callee's frame), and which one that is depends on where the
 // thread's stack began: it differs between threads and, for a main thread,
 // between runs. The frames inside the last turn of the cycle therefore say
-// nothing stable; the cycle names the site. A stack whose outer frames are
-// the guarded call and its callers (every stack that did not overflow and
-// was not cut at the record's limit) is never one.
+// nothing stable; the cycle names the site. A stack the record holds whole
+// is never one, even when the guarded function is itself the recursion
+// (its outermost frame is then the stack's last): a shallow recursion
+// keeps its faulting instruction.
 func recursionCycle(frames []Frame) []Frame {
+	if len(frames) < recordFrames {
+		return nil
+	}
 	bestStart, bestPeriod := len(frames), 0
 	for period := 1; period <= maxRecursionPeriod && period < len(frames); period++ {
 		start := len(frames) - period

@@ -138,6 +138,14 @@ func TestFingerprintOfARecursionThatRanOutOfStack(t *testing.T) {
 	if shallow(0x7) == shallow(0x25) {
 		t.Error("two faulting instructions of a recursion that did not overflow share a fingerprint")
 	}
+	// The same when the recursing function is the guarded call's own: its
+	// outermost frame is the last one the record holds.
+	guardedItself := func(top uintptr) string {
+		return fp(append([]cgoguard.Frame{native("recurse", top)}, repeat(9, recursing)...)...)
+	}
+	if guardedItself(0x7) == guardedItself(0x25) {
+		t.Error("two faulting instructions of a guarded function's own shallow recursion share a fingerprint")
+	}
 	// Go frames have no offsets: a recursion in Go keeps the frames inside it.
 	goFrame := func(fn string) cgoguard.Frame { return cgoguard.Frame{Function: fn} }
 	goRecursion := repeat(limit, goFrame("main.walk"))
